@@ -1,0 +1,62 @@
+// What every walctl command shares: one-line errors with documented exit codes
+// (kept under --json), and JSON or human output chosen in one place.
+import {Command, Errors} from '@oclif/core'
+import {ExitCode, WalError} from '../core/errors.js'
+
+export interface ErrorJson {
+  error: {
+    message: string
+    exitCode: number
+    file?: string
+    segment?: number
+    offset?: number
+  }
+}
+
+function isParseError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'parse' in err
+}
+
+/** The exit code and one-line message an error stands for. */
+export function describeError(err: unknown): {exitCode: number; message: string; wal?: WalError} {
+  if (err instanceof WalError) return {exitCode: err.exitCode, message: err.message, wal: err}
+  const e = err as Error & {oclif?: {exit?: number}; exitCode?: number}
+  const firstLine = (e?.message ?? String(err)).split('\n').map((l) => l.trim()).filter(Boolean)
+  if (isParseError(err)) {
+    return {exitCode: ExitCode.USAGE, message: `${firstLine.join('; ')}`}
+  }
+  if (e instanceof Errors.CLIError) return {exitCode: e.oclif?.exit ?? ExitCode.USAGE, message: firstLine.join('; ')}
+  return {exitCode: e?.exitCode ?? 70, message: `internal error: ${firstLine.join('; ')}`}
+}
+
+export abstract class WalCommand extends Command {
+  static enableJsonFlag = true
+
+  /** Writes a diagnostic line to stderr, never under --json. */
+  protected note(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${message}\n`)
+  }
+
+  /** Throws a WalError carrying `exitCode`, so the code survives --json. */
+  protected fail(exitCode: number, message: string, where: {file?: string; offset?: number; segment?: number} = {}): never {
+    throw new WalError(exitCode, message, where)
+  }
+
+  async catch(err: Error & {exitCode?: number}): Promise<never | void> {
+    if (err instanceof Errors.ExitError) throw err
+    const {exitCode, message, wal} = describeError(err)
+    process.exitCode = exitCode
+    if (this.jsonEnabled()) {
+      const body: ErrorJson = {error: {message, exitCode}}
+      if (wal?.file !== undefined) body.error.file = wal.file
+      if (wal?.segment !== undefined) body.error.segment = wal.segment
+      if (wal?.offset !== undefined) body.error.offset = wal.offset
+      this.logJson(body)
+      return
+    }
+    process.stderr.write(`walctl: ${message}\n`)
+    if (process.env.WALCTL_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`)
+    // An ExitError is not printed again by oclif's handler; it only sets the code.
+    this.exit(exitCode)
+  }
+}

@@ -1,0 +1,19 @@
+import * as path from 'node:path'
+import {VerifyReport} from '../core/verify.js'
+import {formatBytes} from '../core/units.js'
+
+/** The human report of a verify: one line per segment, one per problem, the verdict last. */
+export function renderVerify(report: VerifyReport): string {
+  const lines: string[] = []
+  for (const s of report.segments) {
+    const extra = s.resyncedRecords > 0 ? `, ${s.resyncedRecords} found past damage` : ''
+    lines.push(`${path.basename(s.file)}  ${formatBytes(s.size)}  ${s.records} record(s)${extra}  ${s.verdict}`)
+  }
+  for (const p of report.problems) {
+    const where = p.offset === null ? '' : `: offset ${p.offset}${p.end === undefined ? '' : `..${p.end}`}`
+    lines.push(`${p.severity}: ${p.file}${where}: ${p.kind}: ${p.message}`)
+  }
+  const n = report.segments.length
+  lines.push(`${report.verdict}: ${n} segment(s), ${report.records} record(s), ${formatBytes(report.payloadBytes)} of payload${report.problems.length > 0 ? `, ${report.problems.length} problem(s)` : ''}`)
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,165 @@
+import * as fs from 'node:fs'
+import {Flags} from '@oclif/core'
+import {WalCommand} from '../cli/base.js'
+import {walDirArg} from '../cli/args.js'
+import {ExitCode, fsError, WalError} from '../core/errors.js'
+import {GroupCommitter} from '../core/group-commit.js'
+import {INPUT_FORMATS, InputFormat, RecordSplitter} from '../core/input.js'
+import {WalManager} from '../core/manager.js'
+import {formatPosition, Position} from '../core/names.js'
+
+export interface AppendResult {
+  dir: string
+  records: number
+  synced: boolean
+  first: string | null
+  last: string | null
+  positions: string[]
+}
+
+export default class Append extends WalCommand {
+  static summary = 'Append records; print each one\'s position once it is durable.'
+  static description = `Each DATA argument is one record (its UTF-8 bytes); --file adds a whole file as one record; --stdin reads records from standard input (in that order when combined). Records are appended to the newest segment, rotating to a new one when a record does not fit; a record never spans segments.
+
+Group commit: one msync per batch of at most --batch-records records or --batch-ms milliseconds while streaming. Each record's position (SEGMENT:OFFSET, the offset of its record header) is printed only after its batch is synced, one per line, in input order. A bad input line stops the stream: the records before it are synced and printed, nothing after it is written, and the error names the line.`
+  static examples = [
+    '<%= config.bin %> <%= command.id %> ./wal "first record" "second record"',
+    '<%= config.bin %> <%= command.id %> ./wal --file snapshot.bin',
+    'seq 1 100000 | <%= config.bin %> <%= command.id %> ./wal --stdin',
+    'xxd -p -c0 blobs.bin | <%= config.bin %> <%= command.id %> ./wal --stdin --input hex',
+  ]
+  static strict = false
+  static args = {dir: walDirArg}
+  static flags = {
+    file: Flags.string({char: 'f', description: 'append the whole file as one record (repeatable)', multiple: true}),
+    stdin: Flags.boolean({description: 'read records from standard input'}),
+    input: Flags.string({
+      description: 'how standard input holds records: lines (one per line, newline removed), hex or base64 (one encoded record per line), raw (all of it as one record)',
+      options: [...INPUT_FORMATS],
+      default: 'lines',
+    }),
+    'skip-empty': Flags.boolean({description: 'skip empty input lines instead of failing on them'}),
+    'batch-records': Flags.integer({description: 'sync after at most this many records', default: 65_536, min: 1}),
+    'batch-ms': Flags.integer({description: 'sync at most this many milliseconds after the first unsynced record while streaming', default: 100, min: 0}),
+    'no-sync': Flags.boolean({description: 'skip msync: positions are printed when written to the mapping, not when durable; a crash of the machine may lose them'}),
+  }
+
+  async run(): Promise<AppendResult> {
+    const {args, argv, flags} = await this.parse(Append)
+    const data = (argv as string[]).slice(1)
+    const files = flags.file ?? []
+    if (data.length === 0 && files.length === 0 && !flags.stdin) {
+      this.fail(ExitCode.USAGE, 'nothing to append: give DATA arguments, --file PATH or --stdin')
+    }
+    // Everything but the stream is read and checked before the first byte is written.
+    const upfront: Buffer[] = data.map((text, i) => {
+      if (text.length === 0) this.fail(ExitCode.DATA, `argument ${i + 1} is empty: a record cannot be empty`)
+      return Buffer.from(text, 'utf8')
+    })
+    for (const file of files) upfront.push(readRecordFile(file))
+
+    const manager = WalManager.open(args.dir)
+    const max = manager.maxPayload
+    const tooBig = upfront.findIndex((r) => r.length > max)
+    if (tooBig >= 0) {
+      manager.close()
+      const what = tooBig < data.length ? `argument ${tooBig + 1}` : files[tooBig - data.length]
+      this.fail(ExitCode.DATA, `${what}: record of ${upfront[tooBig].length} bytes is larger than a segment of ${manager.segmentSize} bytes can hold (at most ${max}); nothing was appended`)
+    }
+
+    const json = this.jsonEnabled()
+    const positions: string[] = []
+    let first: Position | undefined
+    let last: Position | undefined
+    const out = new StdoutWriter()
+    const committer = new GroupCommitter(manager, {
+      maxRecords: flags['batch-records'],
+      maxDelayMs: flags['batch-ms'],
+      sync: !flags['no-sync'],
+      onCommit: (segs, offs, n) => {
+        let text = ''
+        for (let i = 0; i < n; i++) text += `${segs[i]}:${offs[i]}\n`
+        if (!first) first = {segment: segs[0], offset: offs[0]}
+        last = {segment: segs[n - 1], offset: offs[n - 1]}
+        if (json) positions.push(...text.trimEnd().split('\n'))
+        else out.write(text)
+      },
+    })
+    try {
+      for (const record of upfront) committer.add(record)
+      if (flags.stdin) {
+        const splitter = new RecordSplitter(
+          {format: flags.input as InputFormat, skipEmpty: flags['skip-empty']},
+          (record, line) => {
+            if (record.length > max) {
+              throw new WalError(ExitCode.DATA, `line ${line}: record of ${record.length} bytes is larger than a segment of ${manager.segmentSize} bytes can hold (at most ${max})`, {file: '<stdin>'})
+            }
+            committer.add(record)
+          },
+        )
+        for await (const chunk of process.stdin) splitter.push(chunk as Buffer)
+        splitter.end()
+      }
+      committer.commit()
+    } catch (error) {
+      // Whatever was appended before the bad input is made durable and acknowledged.
+      try {
+        committer.commit()
+      } finally {
+        manager.close()
+      }
+      await out.flush()
+      const count = committer.total
+      if (error instanceof WalError && count > 0) {
+        throw new WalError(error.exitCode, `${error.message}; ${count} record(s) before it were appended and synced, the last at ${last ? formatPosition(last) : '?'}`)
+      }
+      throw error
+    }
+    manager.close()
+    await out.flush()
+    if (!json && flags['no-sync']) this.note(`walctl: ${committer.total} record(s) appended without msync (--no-sync): not yet durable`)
+    return {
+      dir: manager.dir,
+      records: committer.total,
+      synced: !flags['no-sync'],
+      first: first ? formatPosition(first) : null,
+      last: last ? formatPosition(last) : null,
+      positions,
+    }
+  }
+}
+
+function readRecordFile(file: string): Buffer {
+  let data: Buffer
+  try {
+    data = fs.readFileSync(file)
+  } catch (error) {
+    throw fsError(error, file, 'read')
+  }
+  if (data.length === 0) throw new WalError(ExitCode.DATA, 'file is empty: a record cannot be empty', {file})
+  return data
+}
+
+/** Buffers stdout writes and keeps going quietly when the reader has gone away. */
+class StdoutWriter {
+  private closed = false
+  private pending: Promise<void> = Promise.resolve()
+
+  constructor() {
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') this.closed = true
+      else throw error
+    })
+  }
+
+  write(text: string): void {
+    if (this.closed || text.length === 0) return
+    if (!process.stdout.write(text)) {
+      this.pending = new Promise((resolve) => process.stdout.once('drain', resolve))
+    }
+  }
+
+  async flush(): Promise<void> {
+    await this.pending
+  }
+}

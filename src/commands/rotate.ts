@@ -1,0 +1,28 @@
+import {WalCommand} from '../cli/base.js'
+import {walDirArg} from '../cli/args.js'
+import {WalManager} from '../core/manager.js'
+
+export interface RotateResult {
+  dir: string
+  previous: number
+  segment: number
+  file: string
+}
+
+export default class Rotate extends WalCommand {
+  static summary = 'Start the next segment now, even if the current one is not full.'
+  static description = 'Syncs the current segment and creates the next one (highest id + 1), preallocated and atomically. Prints the new segment id.'
+  static examples = ['<%= config.bin %> <%= command.id %> ./wal']
+  static args = {dir: walDirArg}
+
+  async run(): Promise<RotateResult> {
+    const {args} = await this.parse(Rotate)
+    const manager = WalManager.open(args.dir)
+    const previous = manager.current().id
+    const id = manager.rotate()
+    const file = manager.current().path
+    manager.close()
+    this.log(String(id))
+    return {dir: manager.dir, previous, segment: id, file}
+  }
+}

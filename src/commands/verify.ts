@@ -1,0 +1,31 @@
+import {Flags} from '@oclif/core'
+import {WalCommand} from '../cli/base.js'
+import {walDirArg} from '../cli/args.js'
+import {renderVerify} from '../cli/render-verify.js'
+import {ExitCode, WalError} from '../core/errors.js'
+import {verifyWal, VerifyReport} from '../core/verify.js'
+
+export default class Verify extends WalCommand {
+  static summary = 'Check every segment and record; exit 0 clean, 1 repairable, 2 damaged.'
+  static description = `Reads every segment (never writes, never changes an mtime) and reports each problem with its segment, byte offset, kind and cost. The verdict: clean (exit 0); repairable (exit 1), every problem can be removed without dropping a complete record, as 'walctl recover' does; damaged (exit 2), a complete record would be lost or is hidden behind damage, a header is broken or a segment is missing.`
+  static examples = [
+    '<%= config.bin %> <%= command.id %> ./wal',
+    '<%= config.bin %> <%= command.id %> /var/lib/shardex/index --json',
+    '<%= config.bin %> <%= command.id %> ./wal --quiet || echo "WAL needs attention"',
+  ]
+  static args = {dir: walDirArg}
+  static flags = {
+    quiet: Flags.boolean({char: 'q', description: 'print nothing; the exit code tells the verdict'}),
+  }
+
+  async run(): Promise<VerifyReport> {
+    const {args, flags} = await this.parse(Verify)
+    const report = verifyWal(args.dir)
+    if (report.segments.length === 0 && report.problems.some((p) => p.kind === 'no-segments')) {
+      throw new WalError(ExitCode.NO_INPUT, 'no WAL segments (wal_NNNNNN.log) here', {file: report.dir})
+    }
+    process.exitCode = report.exitCode
+    if (!flags.quiet && !this.jsonEnabled()) process.stdout.write(renderVerify(report))
+    return report
+  }
+}

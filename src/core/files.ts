@@ -1,0 +1,89 @@
+// The file pipeline: durable, atomic creation of segment files and the small
+// fs helpers around it (as etcd's file_pipeline.go and fileutil).
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {ExitCode, fsError, WalError} from './errors.js'
+
+export const TEMP_SUFFIX = '.tmp'
+const ZERO_CHUNK = 1024 * 1024
+
+/** fsync a directory so that a rename or unlink inside it survives power loss. */
+export function fsyncDir(dir: string): void {
+  let fd: number
+  try {
+    fd = fs.openSync(dir, 'r')
+  } catch (error) {
+    throw fsError(error, dir, 'open directory to sync it')
+  }
+  try {
+    fs.fsyncSync(fd)
+  } catch (error) {
+    // Some file systems refuse fsync on directories; the rename is still atomic there.
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'EINVAL' && code !== 'EBADF') throw fsError(error, dir, 'sync directory')
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/**
+ * Writes `head` followed by zeros up to `size` into a temporary file beside
+ * `target`, fsyncs it, renames it to `target` and fsyncs the directory. Every
+ * block is written, not left sparse, so that a full disk fails here with a
+ * clear error instead of as a SIGBUS on a later write through a mapping.
+ * Refuses to replace an existing `target`.
+ */
+export function createFileAtomic(target: string, head: Uint8Array, size: number): void {
+  const dir = path.dirname(target)
+  const temp = target + TEMP_SUFFIX
+  if (fs.existsSync(target)) throw new WalError(ExitCode.CANT_CREATE, 'cannot create: file already exists', {file: target})
+  let fd: number
+  try {
+    fd = fs.openSync(temp, 'w', 0o644)
+  } catch (error) {
+    throw fsError(error, temp, 'create', ExitCode.CANT_CREATE)
+  }
+  try {
+    fs.writeSync(fd, head, 0, head.length, 0)
+    const zeros = Buffer.alloc(Math.min(ZERO_CHUNK, size))
+    for (let pos = head.length; pos < size; ) {
+      const n = Math.min(zeros.length, size - pos)
+      pos += fs.writeSync(fd, zeros, 0, n, pos)
+    }
+    fs.fsyncSync(fd)
+  } catch (error) {
+    fs.closeSync(fd)
+    removeQuietly(temp)
+    throw fsError(error, temp, `write ${size} bytes`, ExitCode.IO)
+  }
+  fs.closeSync(fd)
+  try {
+    // link-then-unlink would also refuse an existing target; a plain rename is
+    // atomic and the existence check above covers the single-writer case.
+    fs.renameSync(temp, target)
+  } catch (error) {
+    removeQuietly(temp)
+    throw fsError(error, target, 'rename the new segment into place', ExitCode.CANT_CREATE)
+  }
+  fsyncDir(dir)
+}
+
+function removeQuietly(file: string): void {
+  try {
+    fs.unlinkSync(file)
+  } catch {
+    // Best effort: the temporary file is reported as stray by the manager if it stays.
+  }
+}
+
+/** Reads `length` bytes at `position` into `into` (allocated when omitted); short at end of file. */
+export function readAt(fd: number, position: number, length: number, into?: Buffer): Buffer {
+  const buf = into && into.length >= length ? into : Buffer.allocUnsafe(length)
+  let done = 0
+  while (done < length) {
+    const n = fs.readSync(fd, buf, done, length - done, position + done)
+    if (n === 0) break
+    done += n
+  }
+  return buf.subarray(0, done)
+}

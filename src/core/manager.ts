@@ -1,0 +1,129 @@
+// The segment manager: a WAL directory as a sequence of segments with one
+// current segment that takes appends, rotating when a record does not fit.
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {ExitCode, fsError, WalError} from './errors.js'
+import {DEFAULT_SEGMENT_SIZE, maxPayloadSize, nowMicros} from './format.js'
+import {listWal, resolveWalDir, SegmentFile, WalListing} from './directory.js'
+import {Position, MAX_SEGMENT_ID} from './names.js'
+import {checkSegmentSize, WalSegment} from './segment.js'
+
+export interface InitOptions {
+  segmentSize?: number
+  createdAtUs?: bigint
+}
+
+export class WalManager {
+  readonly dir: string
+  readonly segmentSize: number
+  private listing: WalListing
+  private cur: WalSegment | undefined
+
+  private constructor(listing: WalListing, segmentSize: number) {
+    this.dir = listing.dir
+    this.listing = listing
+    this.segmentSize = segmentSize
+  }
+
+  /** Creates a WAL with its first segment. The directory is made if missing and must hold no segment. */
+  static init(input: string, options: InitOptions = {}): WalManager {
+    const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE
+    checkSegmentSize(segmentSize)
+    const abs = path.resolve(input)
+    let dir = abs
+    if (fs.existsSync(abs)) {
+      dir = resolveWalDir(abs)
+    } else {
+      try {
+        fs.mkdirSync(abs, {recursive: true})
+      } catch (error) {
+        throw fsError(error, abs, 'create directory', ExitCode.CANT_CREATE)
+      }
+    }
+    const existing = listWal(dir)
+    if (existing.segments.length > 0) {
+      throw new WalError(ExitCode.CANT_CREATE, `refusing to initialise: the directory already holds ${existing.segments.length} segment(s), the first ${existing.segments[0].name}`, {file: dir})
+    }
+    const seg = WalSegment.create(dir, 1, segmentSize, options.createdAtUs ?? nowMicros())
+    const manager = new WalManager(listWal(dir), segmentSize)
+    manager.cur = seg
+    return manager
+  }
+
+  /**
+   * Opens an existing WAL for appending: a WAL directory, or a Shardex index
+   * root holding `wal/`. Every segment must have the newest one's size.
+   */
+  static open(input: string): WalManager {
+    const dir = resolveWalDir(input)
+    const listing = listWal(dir)
+    const newest = listing.segments.at(-1)
+    if (!newest) throw new WalError(ExitCode.NO_INPUT, "no WAL segments (wal_NNNNNN.log) here; create a WAL with 'walctl init'", {file: dir})
+    const odd = listing.segments.filter((s) => s.size !== newest.size)
+    if (odd.length > 0) {
+      const names = odd.slice(0, 5).map((s) => `${s.name} (${s.size} bytes)`).join(', ')
+      throw new WalError(ExitCode.DATA, `segments disagree on their size: the newest, ${newest.name}, is ${newest.size} bytes but ${names}${odd.length > 5 ? ` and ${odd.length - 5} more` : ''} differ; refusing to append`, {file: dir})
+    }
+    return new WalManager(listing, newest.size)
+  }
+
+  get segments(): readonly SegmentFile[] {
+    return this.listing.segments
+  }
+
+  get strays(): WalListing['strays'] {
+    return this.listing.strays
+  }
+
+  get maxPayload(): number {
+    return maxPayloadSize(this.segmentSize)
+  }
+
+  /** The newest segment, opened for appending on first use. */
+  current(): WalSegment {
+    if (!this.cur) {
+      const newest = this.listing.segments.at(-1)
+      if (!newest) throw new WalError(ExitCode.NO_INPUT, 'no WAL segments', {file: this.dir})
+      this.cur = WalSegment.open(newest.path)
+    }
+    return this.cur
+  }
+
+  /** Appends one record, rotating first when it does not fit in the current segment. */
+  append(data: Uint8Array): Position {
+    if (data.length > this.maxPayload) {
+      throw new WalError(ExitCode.DATA, `record of ${data.length} bytes is larger than a segment of ${this.segmentSize} bytes can hold (at most ${this.maxPayload})`, {file: this.dir})
+    }
+    let seg = this.current()
+    if (data.length > 0 && !seg.fits(data.length)) seg = this.rotateSegment()
+    return {segment: seg.id, offset: seg.append(data)}
+  }
+
+  /** Syncs the current segment: every record appended so far is durable once this returns. */
+  sync(): void {
+    this.cur?.sync()
+  }
+
+  /** Starts the next segment (highest id + 1) and makes it current. Returns its id. */
+  rotate(): number {
+    return this.rotateSegment().id
+  }
+
+  private rotateSegment(): WalSegment {
+    const last = this.listing.segments.at(-1)
+    const nextId = (last?.id ?? 0) + 1
+    if (nextId > MAX_SEGMENT_ID) throw new WalError(ExitCode.CANT_CREATE, `segment ids are exhausted (the highest is ${MAX_SEGMENT_ID})`, {file: this.dir})
+    // The old segment's records must be durable before anything lands in the new one.
+    this.cur?.close()
+    this.cur = undefined
+    const seg = WalSegment.create(this.dir, nextId, this.segmentSize)
+    this.listing = {...this.listing, segments: [...this.listing.segments, {id: nextId, name: path.basename(seg.path), path: seg.path, size: seg.capacity}]}
+    this.cur = seg
+    return seg
+  }
+
+  close(): void {
+    this.cur?.close()
+    this.cur = undefined
+  }
+}

@@ -1,0 +1,230 @@
+// The read-only scanner over a whole WAL directory (or one segment file):
+// every segment's header, every record, every damaged region, every
+// directory problem, each with what it costs. Reads with pread into one
+// reused buffer; it never maps, opens for writing or changes a file.
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {fsError} from './errors.js'
+import {readAt} from './files.js'
+import {FIRST_RECORD_OFFSET, SegmentHeader, nowMicros} from './format.js'
+import {checkHeader, HeaderProblemKind} from './header-check.js'
+import {listWal, missingIds, resolveWalDir, SegmentFile, StrayFile} from './directory.js'
+import {parseSegmentFileName, segmentFileName} from './names.js'
+import {DamagedRegion, lastNonZeroEnd, RecordDamageKind, scanRecords} from './records.js'
+
+export type DirectoryProblemKind = 'missing-segment' | 'stray-file' | 'no-segments'
+export type ProblemKind = HeaderProblemKind | RecordDamageKind | DirectoryProblemKind
+/** What a problem costs: `warning` nothing; `repairable` no complete record; `damaged` a record or a segment. */
+export type Severity = 'warning' | 'repairable' | 'damaged'
+export type Verdict = 'clean' | 'repairable' | 'damaged'
+
+export interface Problem {
+  /** Segment id, or null for a directory-level problem. */
+  segment: number | null
+  file: string
+  offset: number | null
+  /** End of the damaged byte range, for record damage. */
+  end?: number
+  kind: ProblemKind
+  severity: Severity
+  message: string
+}
+
+export interface SegmentSummary {
+  id: number
+  file: string
+  size: number
+  header?: SegmentHeader
+  records: number
+  payloadBytes: number
+  /** End of the last valid record before any damage (the write pointer a writer would resume at). */
+  cleanEnd: number
+  lastRecordEnd: number
+  /** Records found only by resyncing past damage. */
+  resyncedRecords: number
+  damagedBytes: number
+  verdict: Verdict
+}
+
+export interface WalScanVisitor {
+  onSegment?(segment: SegmentFile, header: SegmentHeader | undefined): void
+  /** `buf` holds the whole segment; the payload is `buf[offset + 8, offset + 8 + length)`. Return false to stop the scan. */
+  onRecord?(segment: number, buf: Buffer, offset: number, length: number, crc32: number, resynced: boolean): boolean | void
+  onProblem?(problem: Problem): void
+  /** Called after each segment with its summary. */
+  onSegmentEnd?(summary: SegmentSummary): void
+}
+
+export interface WalScanOptions extends WalScanVisitor {
+  nowUs?: bigint
+  clockSkewUs?: bigint
+  /** Only these segment ids (directory problems between them are still reported). */
+  segments?: ReadonlySet<number>
+}
+
+export interface WalScanResult {
+  dir: string
+  segmentSize: number
+  segments: SegmentSummary[]
+  problems: Problem[]
+  records: number
+  payloadBytes: number
+  verdict: Verdict
+  /** The visitor asked to stop. */
+  stopped: boolean
+}
+
+const HEADER_FATAL: ReadonlySet<ProblemKind> = new Set(['short-file', 'bad-magic', 'bad-version', 'bad-header-size', 'bad-data-offset', 'reserved-not-zero'])
+
+export function worst(a: Verdict, b: Severity): Verdict {
+  if (a === 'damaged' || b === 'damaged') return 'damaged'
+  if (a === 'repairable' || b === 'repairable') return 'repairable'
+  return 'clean'
+}
+
+/**
+ * The size a WAL's segments should have: the most common size among files
+ * big enough to be segments, the newest one's on a tie.
+ */
+export function nominalSegmentSize(segments: readonly SegmentFile[]): number {
+  const counts = new Map<number, number>()
+  for (const s of segments) if (s.size >= FIRST_RECORD_OFFSET) counts.set(s.size, (counts.get(s.size) ?? 0) + 1)
+  let best = 0
+  let bestCount = 0
+  for (const s of [...segments].reverse()) {
+    const c = counts.get(s.size) ?? 0
+    if (c > bestCount) {
+      best = s.size
+      bestCount = c
+    }
+  }
+  return best
+}
+
+/** Scans a WAL directory, a Shardex index root, or a single segment file. */
+export function scanWal(input: string, options: WalScanOptions = {}): WalScanResult {
+  const abs = path.resolve(input)
+  let st: fs.Stats
+  try {
+    st = fs.statSync(abs)
+  } catch (error) {
+    throw fsError(error, abs, 'open')
+  }
+  if (st.isFile()) {
+    const id = parseSegmentFileName(path.basename(abs)) ?? 0
+    const file: SegmentFile = {id, name: path.basename(abs), path: abs, size: st.size}
+    return scanSegments(path.dirname(abs), [file], [], st.size, options)
+  }
+  const dir = resolveWalDir(abs)
+  const listing = listWal(dir)
+  return scanSegments(dir, listing.segments, listing.strays, nominalSegmentSize(listing.segments), options, true)
+}
+
+function scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], segmentSize: number, options: WalScanOptions, isDir = false): WalScanResult {
+  const problems: Problem[] = []
+  const segments: SegmentSummary[] = []
+  let verdict: Verdict = 'clean'
+  let records = 0
+  let payloadBytes = 0
+  let stopped = false
+  const add = (p: Problem): void => {
+    problems.push(p)
+    verdict = worst(verdict, p.severity)
+    options.onProblem?.(p)
+  }
+  if (isDir && files.length === 0) {
+    add({segment: null, file: dir, offset: null, kind: 'no-segments', severity: 'damaged', message: 'no WAL segments (wal_NNNNNN.log) in this directory'})
+  }
+  for (const s of strays) {
+    add({segment: null, file: s.path, offset: null, kind: 'stray-file', severity: 'warning',
+      message: s.kind === 'temporary' ? 'temporary file left by an interrupted segment create; Shardex ignores it' : `stray ${s.kind === 'directory' ? 'directory' : 'file'} in the WAL directory; Shardex ignores it`})
+  }
+  for (const gap of missingIds(files)) {
+    add({segment: gap.id, file: path.join(dir, segmentFileName(gap.id)), offset: null, kind: 'missing-segment', severity: 'damaged', message: `segment ${gap.id} is missing from the middle of the WAL (between ${segmentFileName(gap.before)} and ${segmentFileName(gap.after)})`})
+  }
+  const nowUs = options.nowUs ?? nowMicros()
+  let buf: Buffer = Buffer.alloc(0)
+  for (const file of files) {
+    if (options.segments && !options.segments.has(file.id)) continue
+    const summary = scanOneSegment(file, segmentSize, nowUs, options, buf, add)
+    buf = summary.buf
+    segments.push(summary.summary)
+    records += summary.summary.records
+    payloadBytes += summary.summary.payloadBytes
+    options.onSegmentEnd?.(summary.summary)
+    if (summary.stopped) {
+      stopped = true
+      break
+    }
+  }
+  return {dir, segmentSize, segments, problems, records, payloadBytes, verdict, stopped}
+}
+
+function scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: Buffer, add: (p: Problem) => void) {
+  let fd: number
+  try {
+    fd = fs.openSync(file.path, 'r')
+  } catch (error) {
+    throw fsError(error, file.path, 'open for reading')
+  }
+  let data: Buffer
+  try {
+    const size = fs.fstatSync(fd).size
+    if (reuse.length < size) reuse = Buffer.allocUnsafe(size)
+    data = size === 0 ? reuse.subarray(0, 0) : readAt(fd, 0, size, reuse)
+  } catch (error) {
+    throw fsError(error, file.path, 'read')
+  } finally {
+    fs.closeSync(fd)
+  }
+  const size = data.length
+  const summary: SegmentSummary = {id: file.id, file: file.path, size, records: 0, payloadBytes: 0, cleanEnd: Math.min(size, FIRST_RECORD_OFFSET), lastRecordEnd: Math.min(size, FIRST_RECORD_OFFSET), resyncedRecords: 0, damagedBytes: 0, verdict: 'clean'}
+  const mark = (p: Omit<Problem, 'segment' | 'file'>): void => {
+    const full: Problem = {segment: file.id, file: file.path, ...p}
+    summary.verdict = worst(summary.verdict, p.severity)
+    add(full)
+  }
+  const {header, problems} = checkHeader(data, size, {segmentSize: segmentSize || undefined, nowUs, clockSkewUs: options.clockSkewUs})
+  summary.header = header
+  options.onSegment?.(file, header)
+  for (const p of problems) mark({offset: p.offset, kind: p.kind, severity: headerSeverity(p.kind, data, segmentSize), message: p.message})
+  if (size < FIRST_RECORD_OFFSET) {
+    summary.damagedBytes = size
+    return {summary, buf: reuse, stopped: false}
+  }
+  // A file longer than the WAL's segments is scanned only up to the segment size when the excess is all zeros.
+  const capacity = segmentSize > 0 && size > segmentSize && lastNonZeroEnd(data, segmentSize, size) < 0 ? segmentSize : size
+  let stopped = false
+  const onRecord = options.onRecord
+  const result = scanRecords(data, {
+    capacity,
+    segmentSize: segmentSize || size,
+    onRecord: (offset, length, crc, resynced) => {
+      summary.payloadBytes += length
+      if (resynced) summary.resyncedRecords++
+      if (onRecord && onRecord(file.id, data, offset, length, crc, resynced) === false) {
+        stopped = true
+        return false
+      }
+    },
+    onDamage: (d: DamagedRegion) => {
+      summary.damagedBytes += d.end - d.offset
+      mark({offset: d.offset, end: d.end, kind: d.kind, severity: d.hidesRecords ? 'damaged' : 'repairable', message: d.message})
+    },
+  })
+  summary.records = result.records
+  summary.cleanEnd = result.cleanEnd
+  summary.lastRecordEnd = result.lastRecordEnd
+  return {summary, buf: reuse, stopped: stopped || result.stopped}
+}
+
+function headerSeverity(kind: HeaderProblemKind, data: Buffer, segmentSize: number): Severity {
+  if (HEADER_FATAL.has(kind)) return 'damaged'
+  if (kind === 'clock-skew') return 'warning'
+  if (kind === 'size-mismatch') {
+    // Shorter: zeros can be put back without losing a record. Longer: only if the excess is zeros.
+    if (data.length < segmentSize) return 'repairable'
+    return lastNonZeroEnd(data, segmentSize, data.length) < 0 ? 'repairable' : 'damaged'
+  }
+  return 'repairable'
+}

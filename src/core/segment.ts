@@ -1,0 +1,181 @@
+// One segment file: created preallocated, mapped with mmap-io, appended to
+// through the mapping and flushed with msync.
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {mmap} from './mmap.js'
+import {crc32} from './crc.js'
+import {CorruptionError, ExitCode, fsError, WalError} from './errors.js'
+import {createFileAtomic, readAt} from './files.js'
+import {
+  encodeHeader, FIRST_RECORD_OFFSET, MAX_SEGMENT_SIZE, maxPayloadSize, MIN_SEGMENT_SIZE, nowMicros,
+  RECORD_HEADER_SIZE, SegmentHeader,
+} from './format.js'
+import {checkHeader} from './header-check.js'
+import {parseSegmentFileName, segmentFileName} from './names.js'
+import {DamagedRegion, scanRecords} from './records.js'
+
+const PAGE = mmap.PAGESIZE
+
+export interface OpenSegmentOptions {
+  readOnly?: boolean
+}
+
+export function checkSegmentSize(size: number, what = 'segment size'): void {
+  if (!Number.isSafeInteger(size) || size < MIN_SEGMENT_SIZE) {
+    throw new WalError(ExitCode.USAGE, `${what} ${size} is too small: a segment needs at least ${MIN_SEGMENT_SIZE} bytes (an ${FIRST_RECORD_OFFSET}-byte header and one record of 1 byte)`)
+  }
+  if (size > MAX_SEGMENT_SIZE) {
+    throw new WalError(ExitCode.USAGE, `${what} ${size} is too large: walctl writes segments of at most ${MAX_SEGMENT_SIZE} bytes (1 GiB)`)
+  }
+}
+
+export class WalSegment {
+  readonly id: number
+  readonly path: string
+  readonly capacity: number
+  readonly readOnly: boolean
+  readonly header: SegmentHeader
+  /** Damage found past the clean end on a read-only open (a read-write open refuses it). */
+  readonly damage: DamagedRegion[]
+  private map: Buffer | undefined
+  private wp: number
+  private syncedTo: number
+
+  private constructor(file: string, id: number, map: Buffer, header: SegmentHeader, writePointer: number, readOnly: boolean, damage: DamagedRegion[]) {
+    this.path = file
+    this.id = id
+    this.map = map
+    this.capacity = map.length
+    this.header = header
+    this.wp = writePointer
+    this.syncedTo = writePointer
+    this.readOnly = readOnly
+    this.damage = damage
+  }
+
+  /** Creates `wal_{id}.log` in `dir`, preallocated to `size` bytes, atomically, then opens it for appending. */
+  static create(dir: string, id: number, size: number, createdAtUs: bigint = nowMicros()): WalSegment {
+    checkSegmentSize(size)
+    const file = path.join(dir, segmentFileName(id))
+    createFileAtomic(file, encodeHeader(createdAtUs), size)
+    return WalSegment.open(file)
+  }
+
+  /**
+   * Opens a segment and recovers its write pointer by scanning. The header must
+   * be one Shardex would open. Read-write refuses a segment with damaged
+   * records (appending after them would hide them); read-only keeps going and
+   * lists the damage.
+   */
+  static open(file: string, options: OpenSegmentOptions = {}): WalSegment {
+    const readOnly = options.readOnly ?? false
+    const id = parseSegmentFileName(path.basename(file)) ?? 0
+    let fd: number
+    try {
+      fd = fs.openSync(file, readOnly ? 'r' : 'r+')
+    } catch (error) {
+      throw fsError(error, file, readOnly ? 'open for reading' : 'open for writing')
+    }
+    try {
+      const size = fs.fstatSync(fd).size
+      const head = readAt(fd, 0, FIRST_RECORD_OFFSET)
+      const {header, problems} = checkHeader(head, size)
+      const fatal = problems.find((p) => p.kind !== 'clock-skew' && p.kind !== 'future-timestamp' && p.kind !== 'created-after-modified')
+      if (fatal || !header) {
+        const p = fatal ?? problems[0]
+        throw new CorruptionError(`not a valid WAL segment: ${p.message}`, {file, offset: p.offset, segment: id})
+      }
+      if (!readOnly && size > MAX_SEGMENT_SIZE) checkSegmentSize(size, `${file}: file size`)
+      let map: Buffer
+      try {
+        map = mmap.map(size, readOnly ? mmap.PROT_READ : ((mmap.PROT_READ | mmap.PROT_WRITE) as 3), mmap.MAP_SHARED, fd, 0, mmap.MADV_SEQUENTIAL)
+      } catch (error) {
+        throw fsError(error, file, 'map into memory')
+      }
+      const scan = scanRecords(map)
+      if (!readOnly && scan.damage.length > 0) {
+        const d = scan.damage[0]
+        throw new CorruptionError(`${d.kind}: ${d.message}; refusing to append after damage (run 'walctl verify' and 'walctl recover')`, {file, offset: d.offset, segment: id})
+      }
+      return new WalSegment(file, id, map, header, scan.cleanEnd, readOnly, scan.damage)
+    } finally {
+      fs.closeSync(fd)
+    }
+  }
+
+  get writePointer(): number {
+    return this.wp
+  }
+
+  get remaining(): number {
+    return this.capacity - this.wp
+  }
+
+  /** Full exactly when the write pointer is at the capacity, as Shardex defines it. */
+  get isFull(): boolean {
+    return this.wp === this.capacity
+  }
+
+  get maxPayload(): number {
+    return maxPayloadSize(this.capacity)
+  }
+
+  /** Whether a payload of `length` bytes fits in what is left. */
+  fits(length: number): boolean {
+    return RECORD_HEADER_SIZE + length <= this.capacity - this.wp
+  }
+
+  private buffer(): Buffer {
+    if (!this.map) throw new WalError(ExitCode.IO, 'segment is closed', {file: this.path})
+    return this.map
+  }
+
+  /** Appends one record and returns its record offset. The write pointer moves only once the bytes are in place. */
+  append(data: Uint8Array): number {
+    if (this.readOnly) throw new WalError(ExitCode.USAGE, 'segment is open read-only', {file: this.path})
+    const length = data.length
+    if (length === 0) throw new WalError(ExitCode.DATA, 'refusing an empty record: Shardex never writes a zero length', {file: this.path, offset: this.wp})
+    if (length > this.maxPayload) {
+      throw new WalError(ExitCode.DATA, `record of ${length} bytes is larger than a segment of ${this.capacity} bytes can hold (at most ${this.maxPayload})`, {file: this.path})
+    }
+    if (!this.fits(length)) {
+      throw new WalError(ExitCode.DATA, `record of ${length} bytes does not fit: ${this.remaining} bytes left`, {file: this.path, offset: this.wp})
+    }
+    const buf = this.buffer()
+    const at = this.wp
+    buf.set(data, at + RECORD_HEADER_SIZE)
+    buf.writeUInt32LE(crc32(data), at + 4)
+    buf.writeUInt32LE(length, at)
+    this.wp = at + RECORD_HEADER_SIZE + length
+    return at
+  }
+
+  /** Flushes what was appended since the last sync (msync, blocking). */
+  sync(): void {
+    if (this.readOnly || this.wp === this.syncedTo || !this.map) return
+    const from = Math.floor(this.syncedTo / PAGE) * PAGE
+    try {
+      mmap.sync(this.map, from, this.wp - from, true, false)
+    } catch (error) {
+      throw fsError(error, this.path, 'msync')
+    }
+    this.syncedTo = this.wp
+  }
+
+  /** Bytes synced so far (the write pointer at the last sync). */
+  get syncedPointer(): number {
+    return this.syncedTo
+  }
+
+  /** The mapped bytes, for readers in this process. */
+  bytes(): Buffer {
+    return this.buffer()
+  }
+
+  /** Syncs and drops the mapping; it is unmapped once the Buffer is collected. */
+  close(): void {
+    if (!this.map) return
+    this.sync()
+    this.map = undefined
+  }
+}

@@ -1,0 +1,37 @@
+// The verdict on a WAL: what is wrong and what repairing it would cost.
+import {ExitCode} from './errors.js'
+import {Problem, scanWal, SegmentSummary, Verdict, WalScanOptions} from './scan.js'
+
+export interface VerifyReport {
+  dir: string
+  verdict: Verdict
+  exitCode: number
+  segmentSize: number
+  segments: Array<Omit<SegmentSummary, 'header'>>
+  problems: Problem[]
+  records: number
+  payloadBytes: number
+  damagedBytes: number
+}
+
+export const VERDICT_EXIT: Record<Verdict, number> = {
+  clean: ExitCode.OK,
+  repairable: ExitCode.REPAIRABLE,
+  damaged: ExitCode.DAMAGED,
+}
+
+export function verifyWal(input: string, options: WalScanOptions = {}): VerifyReport {
+  const scan = scanWal(input, options)
+  const segments = scan.segments.map(({header: _header, ...rest}) => rest)
+  return {
+    dir: scan.dir,
+    verdict: scan.verdict,
+    exitCode: VERDICT_EXIT[scan.verdict],
+    segmentSize: scan.segmentSize,
+    segments,
+    problems: scan.problems,
+    records: scan.records,
+    payloadBytes: scan.payloadBytes,
+    damagedBytes: segments.reduce((n, s) => n + s.damagedBytes, 0),
+  }
+}
