@@ -59,6 +59,8 @@ Group commit: one msync per batch of at most --batch-records records or --batch-
     for (const file of files) upfront.push(readRecordFile(file))
 
     const manager = WalManager.open(args.dir)
+    // Open (and check) the segment that takes the appends before judging any record against it.
+    manager.current()
     const max = manager.maxPayload
     const tooBig = upfront.findIndex((r) => r.length > max)
     if (tooBig >= 0) {

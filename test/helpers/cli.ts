@@ -19,6 +19,8 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv
   cwd?: string
   timeoutMs?: number
+  /** Run the child as this user (only when the tests run as root). */
+  uid?: number
 }
 
 function clean(env?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -36,6 +38,7 @@ export function walctl(args: string[], options: CliOptions = {}): CliResult {
     cwd: options.cwd,
     timeout: options.timeoutMs ?? 60_000,
     maxBuffer: 1 << 30,
+    ...(options.uid === undefined ? {} : {uid: options.uid, gid: options.uid}),
   })
   if (r.error) throw r.error
   return {code: r.status ?? -1, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), out: r.stdout}

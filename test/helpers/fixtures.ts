@@ -48,10 +48,15 @@ export function loadManifest(set: FixtureSet, family: (typeof FIXTURE_FAMILIES)[
   return JSON.parse(fs.readFileSync(path.join(fixtureDir(set, family), 'manifest.json'), 'utf8')) as Manifest
 }
 
-/** A fresh temporary directory, removed when the process exits. */
+const temps: string[] = []
+process.once('exit', () => {
+  for (const dir of temps) fs.rmSync(dir, {recursive: true, force: true})
+})
+
+/** A fresh temporary directory, removed when the test process exits. */
 export function tempDir(prefix = 'walctl-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
-  process.once('exit', () => fs.rmSync(dir, {recursive: true, force: true}))
+  temps.push(dir)
   return dir
 }
 
