@@ -1,5 +1,6 @@
 // The file pipeline: durable, atomic creation of segment files and the small
 // fs helpers around it (as etcd's file_pipeline.go and fileutil).
+import {randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
@@ -31,15 +32,17 @@ export function fsyncDir(dir: string): void {
  * `target`, fsyncs it, renames it to `target` and fsyncs the directory. Every
  * block is written, not left sparse, so that a full disk fails here with a
  * clear error instead of as a SIGBUS on a later write through a mapping.
- * Refuses to replace an existing `target`.
+ * Refuses to replace an existing `target` unless `options.replace` (recover
+ * rewriting a segment: readers see the old file or the new one, never a mix).
  */
-export function createFileAtomic(target: string, head: Uint8Array, size: number): void {
+export function createFileAtomic(target: string, head: Uint8Array, size: number, options: {replace?: boolean} = {}): void {
   const dir = path.dirname(target)
-  const temp = target + TEMP_SUFFIX
-  if (fs.existsSync(target)) throw new WalError(ExitCode.CANT_CREATE, 'cannot create: file already exists', {file: target})
+  // A name of our own, created exclusively: a user's file that happens to be called like it is never touched.
+  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`)
+  if (!options.replace && fs.existsSync(target)) throw new WalError(ExitCode.CANT_CREATE, 'cannot create: file already exists', {file: target})
   let fd: number
   try {
-    fd = fs.openSync(temp, 'w', 0o644)
+    fd = fs.openSync(temp, 'wx', 0o644)
   } catch (error) {
     throw fsError(error, temp, 'create', ExitCode.CANT_CREATE)
   }
