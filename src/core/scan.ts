@@ -60,7 +60,19 @@ export interface WalScanOptions extends WalScanVisitor {
   clockSkewUs?: bigint
   /** Only these segment ids (directory problems between them are still reported). */
   segments?: ReadonlySet<number>
+  /**
+   * A writer may be appending to the newest segment while this reads it
+   * without a lock: damage at that segment's tail is re-read this many times,
+   * `settleMs` apart, and reported only if it stays. 0 when the caller holds
+   * the writer lock. Default 3.
+   */
+  settleTries?: number
+  /** Pause between re-reads of the newest segment's tail. Default 20 ms. */
+  settleMs?: number
 }
+
+export const DEFAULT_SETTLE_TRIES = 3
+export const DEFAULT_SETTLE_MS = 20
 
 export interface WalScanResult {
   dir: string
@@ -84,21 +96,25 @@ export function worst(a: Verdict, b: Severity): Verdict {
 
 /**
  * The size a WAL's segments should have: the most common size among files
- * big enough to be segments, the newest one's on a tie.
+ * big enough to be segments; on a tie the larger, since a file cut short by a
+ * crash or a copy is far more common than one grown past its preallocation.
  */
 export function nominalSegmentSize(segments: readonly SegmentFile[]): number {
   const counts = new Map<number, number>()
   for (const s of segments) if (s.size >= FIRST_RECORD_OFFSET) counts.set(s.size, (counts.get(s.size) ?? 0) + 1)
   let best = 0
   let bestCount = 0
-  for (const s of [...segments].reverse()) {
-    const c = counts.get(s.size) ?? 0
-    if (c > bestCount) {
-      best = s.size
+  for (const [size, c] of counts) {
+    if (c > bestCount || (c === bestCount && size > best)) {
+      best = size
       bestCount = c
     }
   }
   return best
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
 /** Scans a WAL directory, a Shardex index root, or a single segment file. */
@@ -144,9 +160,10 @@ function scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], se
   }
   const nowUs = options.nowUs ?? nowMicros()
   let buf: Buffer = Buffer.alloc(0)
+  const newest = files.at(-1)?.id
   for (const file of files) {
     if (options.segments && !options.segments.has(file.id)) continue
-    const summary = scanOneSegment(file, segmentSize, nowUs, options, buf, add)
+    const summary = scanOneSegment(file, segmentSize, nowUs, options, buf, add, file.id === newest)
     buf = summary.buf
     segments.push(summary.summary)
     records += summary.summary.records
@@ -160,23 +177,36 @@ function scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], se
   return {dir, segmentSize, segments, problems, records, payloadBytes, verdict, stopped}
 }
 
-function scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: Buffer, add: (p: Problem) => void) {
+/**
+ * Reads `file` from `from` to its end into `into` (replaced by a larger
+ * buffer when too small, keeping its first `from` bytes); returns the buffer
+ * and the view of the file's bytes in it.
+ */
+function readSegment(file: string, into: Buffer, from = 0): {backing: Buffer; data: Buffer} {
   let fd: number
   try {
-    fd = fs.openSync(file.path, 'r')
+    fd = fs.openSync(file, 'r')
   } catch (error) {
-    throw fsError(error, file.path, 'open for reading')
+    throw fsError(error, file, 'open for reading')
   }
-  let data: Buffer
   try {
     const size = fs.fstatSync(fd).size
-    if (reuse.length < size) reuse = Buffer.allocUnsafe(size)
-    data = size === 0 ? reuse.subarray(0, 0) : readAt(fd, 0, size, reuse)
+    if (into.length < size) {
+      const grown = Buffer.allocUnsafe(size)
+      into.copy(grown, 0, 0, Math.min(from, into.length))
+      into = grown
+    }
+    if (size > from) readAt(fd, from, size - from, into.subarray(from, size))
+    return {backing: into, data: into.subarray(0, size)}
   } catch (error) {
-    throw fsError(error, file.path, 'read')
+    throw fsError(error, file, 'read')
   } finally {
     fs.closeSync(fd)
   }
+}
+
+function scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: Buffer, add: (p: Problem) => void, isNewest: boolean) {
+  let {backing, data} = readSegment(file.path, reuse)
   const size = data.length
   const summary: SegmentSummary = {id: file.id, file: file.path, size, records: 0, payloadBytes: 0, cleanEnd: Math.min(size, FIRST_RECORD_OFFSET), lastRecordEnd: Math.min(size, FIRST_RECORD_OFFSET), resyncedRecords: 0, damagedBytes: 0, verdict: 'clean'}
   const mark = (p: Omit<Problem, 'segment' | 'file'>): void => {
@@ -190,32 +220,43 @@ function scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, o
   for (const p of problems) mark({offset: p.offset, kind: p.kind, severity: headerSeverity(p.kind, data, segmentSize), message: p.message})
   if (size < FIRST_RECORD_OFFSET) {
     summary.damagedBytes = size
-    return {summary, buf: reuse, stopped: false}
+    return {summary, buf: backing, stopped: false}
   }
   // A file longer than the WAL's segments is scanned only up to the segment size when the excess is all zeros.
   const capacity = segmentSize > 0 && size > segmentSize && lastNonZeroEnd(data, segmentSize, size) < 0 ? segmentSize : size
   let stopped = false
   const onRecord = options.onRecord
-  const result = scanRecords(data, {
-    capacity,
-    segmentSize: segmentSize || size,
-    onRecord: (offset, length, crc, resynced) => {
-      summary.payloadBytes += length
-      if (resynced) summary.resyncedRecords++
-      if (onRecord && onRecord(file.id, data, offset, length, crc, resynced) === false) {
-        stopped = true
-        return false
-      }
-    },
-    onDamage: (d: DamagedRegion) => {
-      summary.damagedBytes += d.end - d.offset
-      mark({offset: d.offset, end: d.end, kind: d.kind, severity: d.hidesRecords ? 'damaged' : 'repairable', message: d.message})
-    },
-  })
-  summary.records = result.records
+  const visit = (offset: number, length: number, crc: number, resynced: boolean): boolean | void => {
+    summary.payloadBytes += length
+    if (resynced) summary.resyncedRecords++
+    if (onRecord && onRecord(file.id, data, offset, length, crc, resynced) === false) {
+      stopped = true
+      return false
+    }
+  }
+  let pending: DamagedRegion[] = []
+  const scanOptions = {capacity, segmentSize: segmentSize || size, onRecord: visit, onDamage: (d: DamagedRegion) => pending.push(d)}
+  let result = scanRecords(data, scanOptions)
+  let records = result.records
+  // A record being written looks like a torn tail: data and crc land before the length. Wait for it.
+  let tries = isNewest ? options.settleTries ?? DEFAULT_SETTLE_TRIES : 0
+  while (tries-- > 0 && !stopped && !result.stopped && pending.length === 1 && !pending[0].hidesRecords) {
+    sleepSync(options.settleMs ?? DEFAULT_SETTLE_MS)
+    const from = result.cleanEnd
+    ;({backing, data} = readSegment(file.path, backing, from))
+    if (data.length !== size) break
+    pending = []
+    result = scanRecords(data, {...scanOptions, start: from})
+    records += result.records
+  }
+  for (const d of pending) {
+    summary.damagedBytes += d.end - d.offset
+    mark({offset: d.offset, end: d.end, kind: d.kind, severity: d.hidesRecords ? 'damaged' : 'repairable', message: d.message})
+  }
+  summary.records = records
   summary.cleanEnd = result.cleanEnd
   summary.lastRecordEnd = result.lastRecordEnd
-  return {summary, buf: reuse, stopped: stopped || result.stopped}
+  return {summary, buf: backing, stopped: stopped || result.stopped}
 }
 
 function headerSeverity(kind: HeaderProblemKind, data: Buffer, segmentSize: number): Severity {

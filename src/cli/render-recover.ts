@@ -1,0 +1,32 @@
+import * as path from 'node:path'
+import {RecoverResult} from '../core/recover.js'
+import {formatBytes} from '../core/units.js'
+
+const VERB = {rewrite: 'rewrite', move: 'move to quarantine', create: 'create empty'} as const
+
+/** The human report of a recover: the plan (or what was done), what each mode costs, the outcome. */
+export function renderRecover(r: RecoverResult): string {
+  const lines: string[] = [`${r.dir}: ${r.verdictBefore}, ${r.records.before} valid record(s), ${r.problems.filter((p) => p.severity !== 'warning').length} problem(s) to repair`]
+  if (r.verdictBefore === 'clean' && r.actions.length === 0) {
+    lines.push('nothing to recover')
+    return lines.join('\n') + '\n'
+  }
+  if (!r.refused) {
+    const tense = r.dryRun ? 'would' : 'did'
+    lines.push(`${r.mode}${r.dryRun ? ' (dry run, nothing changed)' : ''}: ${tense} keep ${r.records.kept} record(s), drop ${r.records.dropped}`)
+    for (const a of r.actions) {
+      const what = a.action === 'rewrite' ? `${VERB.rewrite} keeping ${a.keptRecords} record(s) (${formatBytes(a.keptBytes)})` : VERB[a.action]
+      const dropped = a.droppedRecords > 0 ? `, dropping ${a.droppedRecords}` : ''
+      lines.push(`  ${path.basename(a.file)}: ${what}${dropped}${a.quarantined ? ` [${a.quarantined}]` : ''}`)
+      for (const why of a.why) lines.push(`      ${why}`)
+    }
+  }
+  lines.push('modes:')
+  for (const m of r.modes) {
+    const cost = m.possible ? `keeps ${m.keptRecords}, drops ${m.droppedRecords}, changes ${m.changes} segment(s)` : `cannot: ${m.reason}`
+    lines.push(`  ${m.mode.padEnd(13)} ${cost}${m.mode === r.mode ? '  (chosen)' : ''}`)
+  }
+  if (r.quarantine) lines.push(`quarantine: ${r.quarantine}`)
+  if (r.changed) lines.push(`after: ${r.verdictAfter}${r.remaining.length > 0 ? ` (${r.remaining.length} warning(s) left)` : ''}`)
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,34 @@
+import {Flags} from '@oclif/core'
+import {WalCommand} from '../cli/base.js'
+import {walDirArg} from '../cli/args.js'
+import {renderRecover} from '../cli/render-recover.js'
+import {RECOVER_MODES, RecoverMode, RecoverResult, recoverWal} from '../core/recover.js'
+
+export default class Recover extends WalCommand {
+  static summary = 'Repair a WAL so that it verifies clean, keeping a quarantine copy of everything it changes.'
+  static description = `Modes, as RocksDB's WAL recovery modes:
+  tolerate-tail  (default) repair a 'repairable' WAL: zero-fill after the last valid record of each affected segment, reset timestamps in the future. On a 'damaged' WAL it changes nothing, exits 2 and says what the other modes would keep and drop.
+  point-in-time  keep every record before the first damage, cut there, and move every later segment into the quarantine.
+  salvage        keep every valid record the scan finds, damage or not, rewriting damaged segments so that their records are contiguous and in order; a missing middle segment is replaced by an empty one.
+
+Before any byte changes, every segment to be changed or moved goes to DIR/quarantine/<UTC timestamp>/ with report.json, fsynced first. Nothing is ever deleted. Exit 0 when the WAL is clean afterwards (or already was), 2 when refused (nothing changed).`
+  static examples = [
+    '<%= config.bin %> <%= command.id %> ./wal --dry-run',
+    '<%= config.bin %> <%= command.id %> ./wal',
+    '<%= config.bin %> <%= command.id %> ./wal --mode salvage --json',
+  ]
+  static args = {dir: walDirArg}
+  static flags = {
+    mode: Flags.string({char: 'm', description: 'what to give up to repair the WAL', options: [...RECOVER_MODES], default: 'tolerate-tail'}),
+    'dry-run': Flags.boolean({char: 'n', description: 'print the plan and change nothing'}),
+  }
+
+  async run(): Promise<RecoverResult> {
+    const {args, flags} = await this.parse(Recover)
+    const result = recoverWal(args.dir, {mode: flags.mode as RecoverMode, dryRun: flags['dry-run']})
+    process.exitCode = result.exitCode
+    if (!this.jsonEnabled()) process.stdout.write(renderRecover(result))
+    if (result.refused) this.note(`walctl: ${result.dir}: recover --mode ${result.mode} refused: ${result.refused}`)
+    return result
+  }
+}

@@ -1,0 +1,279 @@
+// What a recovery would do, decided from one read-only scan: per mode, which
+// segments are rewritten (keeping which record bytes), moved out of the WAL or
+// created, and how many valid records each keeps and drops. Pure planning: it
+// changes nothing; recover.ts carries a plan out.
+import {FIRST_RECORD_OFFSET, nowMicros, RECORD_HEADER_SIZE, SegmentHeader} from './format.js'
+import {HeaderProblemKind} from './header-check.js'
+import * as path from 'node:path'
+import {segmentFileName} from './names.js'
+import {Problem, ProblemKind, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult} from './scan.js'
+
+export type RecoverMode = 'tolerate-tail' | 'point-in-time' | 'salvage'
+export const RECOVER_MODES: readonly RecoverMode[] = ['tolerate-tail', 'point-in-time', 'salvage']
+
+/** A valid record found by the scan: `offset` of its header, `length` of its payload. */
+export interface RecordRef {
+  offset: number
+  length: number
+  /** Found only by resyncing past damage. */
+  resynced: boolean
+}
+
+/** One scan of a WAL with every valid record's place, enough to plan any mode. */
+export interface WalInventory {
+  scan: WalScanResult
+  records: Map<number, RecordRef[]>
+  headers: Map<number, SegmentHeader | undefined>
+}
+
+export function takeInventory(dir: string, options: WalScanOptions = {}): WalInventory {
+  const records = new Map<number, RecordRef[]>()
+  const headers = new Map<number, SegmentHeader | undefined>()
+  const scan = scanWal(dir, {
+    ...options,
+    onSegment: (file, header) => {
+      records.set(file.id, [])
+      headers.set(file.id, header)
+    },
+    onRecord: (segment, _buf, offset, length, _crc, resynced) => {
+      records.get(segment)!.push({offset, length, resynced})
+    },
+  })
+  return {scan, records, headers}
+}
+
+export type SegmentActionKind = 'rewrite' | 'move' | 'create'
+
+/** The header a rewritten or created segment gets. Timestamps in microseconds. */
+export interface HeaderPlan {
+  /** A fresh header as Shardex writes it, instead of the original's 89 bytes. */
+  fresh: boolean
+  createdAtUs: number
+  modifiedAtUs: number
+}
+
+export interface SegmentAction {
+  action: SegmentActionKind
+  segment: number
+  /** The segment's path in the WAL directory. */
+  file: string
+  /** rewrite: byte ranges `[from, to)` of the original kept, written contiguously from offset 89. */
+  keep: Array<[number, number]>
+  header?: HeaderPlan
+  keptRecords: number
+  droppedRecords: number
+  /** One line per reason, from the problems that call for it. */
+  why: string[]
+}
+
+export interface ModeOutcome {
+  mode: RecoverMode
+  possible: boolean
+  /** Why the mode cannot run, when it cannot. */
+  reason?: string
+  keptRecords: number
+  droppedRecords: number
+  actions: SegmentAction[]
+}
+
+const FATAL_HEADER: ReadonlySet<ProblemKind> = new Set<HeaderProblemKind>(['short-file', 'bad-magic', 'bad-version', 'bad-header-size', 'bad-data-offset', 'reserved-not-zero'])
+const TIMESTAMP_KINDS: ReadonlySet<ProblemKind> = new Set<HeaderProblemKind>(['future-timestamp', 'clock-skew', 'created-after-modified'])
+
+function describe(p: Problem): string {
+  return `${p.kind}${p.offset === null ? '' : ` at ${p.offset}`}: ${p.message}`
+}
+
+function recordEnd(r: RecordRef): number {
+  return r.offset + RECORD_HEADER_SIZE + r.length
+}
+
+/** Adjacent records become one range. */
+function ranges(records: readonly RecordRef[]): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  for (const r of records) {
+    const last = out.at(-1)
+    if (last && last[1] === r.offset) last[1] = recordEnd(r)
+    else out.push([r.offset, recordEnd(r)])
+  }
+  return out
+}
+
+function keptBytes(keep: ReadonlyArray<[number, number]>): number {
+  return keep.reduce((n, [a, b]) => n + b - a, 0)
+}
+
+class Planner {
+  readonly byId = new Map<number, SegmentSummary>()
+  readonly problems = new Map<number, Problem[]>()
+  readonly missing: number[] = []
+  readonly now: number
+
+  constructor(readonly inv: WalInventory, nowUs: bigint) {
+    this.now = Number(nowUs)
+    for (const s of inv.scan.segments) this.byId.set(s.id, s)
+    for (const p of inv.scan.problems) {
+      if (p.kind === 'missing-segment' && p.segment !== null) this.missing.push(p.segment)
+      else if (p.segment !== null && this.byId.has(p.segment)) {
+        const list = this.problems.get(p.segment) ?? []
+        list.push(p)
+        this.problems.set(p.segment, list)
+      }
+    }
+  }
+
+  get segmentSize(): number {
+    return this.inv.scan.segmentSize
+  }
+
+  segmentProblems(id: number): Problem[] {
+    return this.problems.get(id) ?? []
+  }
+
+  /** Problems that a recover must remove (warnings other than clock skew stay). */
+  needsFix(id: number): boolean {
+    return this.segmentProblems(id).some((p) => p.severity !== 'warning')
+  }
+
+  hasFatalHeader(id: number): boolean {
+    return this.segmentProblems(id).some((p) => FATAL_HEADER.has(p.kind))
+  }
+
+  /** The first place, in WAL order, where a problem costs a record or a segment. */
+  firstDamage(): {id: number; kind: 'gap' | 'segment' | 'records'} | undefined {
+    const ids = [...this.byId.keys(), ...this.missing].sort((a, b) => a - b)
+    for (const id of ids) {
+      if (!this.byId.has(id)) return {id, kind: 'gap'}
+      const damaged = this.segmentProblems(id).filter((p) => p.severity === 'damaged')
+      if (damaged.length === 0) continue
+      return {id, kind: damaged.some((p) => FATAL_HEADER.has(p.kind)) ? 'segment' : 'records'}
+    }
+    return undefined
+  }
+
+  header(id: number): HeaderPlan {
+    const h = this.inv.headers.get(id)
+    const fresh = this.hasFatalHeader(id)
+    let created = h ? Number(h.createdAtUs) : this.now
+    let modified = h ? Number(h.modifiedAtUs) : this.now
+    if (!Number.isSafeInteger(created) || created > this.now) created = this.now
+    if (!Number.isSafeInteger(modified) || modified > this.now) modified = this.now
+    if (created > modified) modified = created
+    return {fresh, createdAtUs: created, modifiedAtUs: modified}
+  }
+
+  rewrite(id: number, keep: RecordRef[], extraWhy: string[] = []): SegmentAction {
+    const s = this.byId.get(id)!
+    return {
+      action: 'rewrite',
+      segment: id,
+      file: s.file,
+      keep: ranges(keep),
+      header: this.header(id),
+      keptRecords: keep.length,
+      droppedRecords: s.records - keep.length,
+      why: [...this.segmentProblems(id).filter((p) => p.severity !== 'warning' || TIMESTAMP_KINDS.has(p.kind)).map(describe), ...extraWhy],
+    }
+  }
+
+  move(id: number, why: string): SegmentAction {
+    const s = this.byId.get(id)!
+    return {action: 'move', segment: id, file: s.file, keep: [], keptRecords: 0, droppedRecords: s.records, why: [why]}
+  }
+
+  create(id: number, why: string): SegmentAction {
+    return {
+      action: 'create',
+      segment: id,
+      file: path.join(this.inv.scan.dir, segmentFileName(id)),
+      keep: [],
+      header: {fresh: true, createdAtUs: this.now, modifiedAtUs: this.now},
+      keptRecords: 0,
+      droppedRecords: 0,
+      why: [why],
+    }
+  }
+
+  /** Records of a segment from its start up to the first damage: what a writer would resume after. */
+  leadingRecords(id: number): RecordRef[] {
+    return (this.inv.records.get(id) ?? []).filter((r) => !r.resynced && recordEnd(r) <= this.segmentSize)
+  }
+
+  outcome(mode: RecoverMode, actions: SegmentAction[], reason?: string): ModeOutcome {
+    const total = this.inv.scan.records
+    if (reason) return {mode, possible: false, reason, keptRecords: total, droppedRecords: 0, actions: []}
+    const dropped = actions.reduce((n, a) => n + a.droppedRecords, 0)
+    return {mode, possible: true, keptRecords: total - dropped, droppedRecords: dropped, actions}
+  }
+
+  tolerateTail(): ModeOutcome {
+    if (this.inv.scan.verdict === 'damaged') {
+      return this.outcome('tolerate-tail', [], 'the WAL is damaged: repairing it would drop or skip valid records, or a header or segment is broken; choose --mode point-in-time or --mode salvage')
+    }
+    return this.outcome('tolerate-tail', this.fixTails([...this.byId.keys()]))
+  }
+
+  private fixTails(ids: number[]): SegmentAction[] {
+    return ids.filter((id) => this.needsFix(id)).map((id) => this.rewrite(id, this.leadingRecords(id)))
+  }
+
+  pointInTime(): ModeOutcome {
+    const cut = this.firstDamage()
+    const ids = [...this.byId.keys()]
+    if (!cut) return this.outcome('point-in-time', this.fixTails(ids))
+    const actions = this.fixTails(ids.filter((id) => id < cut.id))
+    const later = ids.filter((id) => id > cut.id)
+    const where = cut.kind === 'gap' ? `segment ${cut.id} is missing` : `the first damage is in segment ${cut.id}`
+    if (cut.kind === 'records') {
+      actions.push(this.rewrite(cut.id, this.leadingRecords(cut.id), ['point-in-time: cut after the last valid record before the first damage']))
+    } else if (cut.kind === 'segment') {
+      // The WAL must keep a segment that takes appends: the first one is rewritten empty rather than moved.
+      if (ids[0] === cut.id) actions.push(this.rewrite(cut.id, [], ['point-in-time: the header is broken; the segment is rewritten empty']))
+      else actions.push(this.move(cut.id, 'point-in-time: the header is broken; moved out of the WAL'))
+    }
+    // Move the newest first, so that an interrupted recover never leaves a gap in the middle.
+    for (const id of later.reverse()) actions.push(this.move(id, `point-in-time: ${where}; later segments are moved out of the WAL`))
+    return this.outcome('point-in-time', actions)
+  }
+
+  salvage(): ModeOutcome {
+    const actions: SegmentAction[] = []
+    for (const id of this.byId.keys()) {
+      if (!this.needsFix(id)) continue
+      const all = (this.inv.records.get(id) ?? []).slice()
+      const action = this.rewrite(id, all, this.segmentProblems(id).some((p) => p.severity === 'damaged') ? ['salvage: every valid record is kept, made contiguous in order'] : [])
+      if (FIRST_RECORD_OFFSET + keptBytes(action.keep) > this.segmentSize) {
+        return this.outcome('salvage', [], `the valid records of segment ${id} (${keptBytes(action.keep)} bytes) do not fit in a segment of ${this.segmentSize} bytes`)
+      }
+      actions.push(action)
+    }
+    for (const id of this.missing) actions.push(this.create(id, `salvage: segment ${id} is missing from the middle of the WAL; an empty segment takes its place`))
+    return this.outcome('salvage', actions)
+  }
+}
+
+export interface RecoverPlan {
+  dir: string
+  segmentSize: number
+  verdict: Verdict
+  records: number
+  problems: Problem[]
+  /** Every mode's outcome, the chosen one's actions included. */
+  modes: Record<RecoverMode, ModeOutcome>
+}
+
+export function planRecovery(inv: WalInventory, nowUs: bigint = nowMicros()): RecoverPlan {
+  const planner = new Planner(inv, nowUs)
+  const {scan} = inv
+  let modes: Record<RecoverMode, ModeOutcome>
+  if (scan.segmentSize < FIRST_RECORD_OFFSET + RECORD_HEADER_SIZE + 1 && scan.segments.length > 0) {
+    const reason = 'no segment is long enough to tell the WAL\'s segment size'
+    modes = {
+      'tolerate-tail': planner.outcome('tolerate-tail', [], reason),
+      'point-in-time': planner.outcome('point-in-time', [], reason),
+      salvage: planner.outcome('salvage', [], reason),
+    }
+  } else {
+    modes = {'tolerate-tail': planner.tolerateTail(), 'point-in-time': planner.pointInTime(), salvage: planner.salvage()}
+  }
+  return {dir: scan.dir, segmentSize: scan.segmentSize, verdict: scan.verdict, records: scan.records, problems: scan.problems, modes}
+}

@@ -1,0 +1,89 @@
+// Carrying out one planned segment action on disk: rewriting a segment with
+// only its kept record bytes, creating an empty one, or moving one aside.
+// Every change goes through a temporary file, fsync and rename, so that a crash
+// leaves the old segment or the new one, never a mix.
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {ExitCode, fsError, WalError} from './errors.js'
+import {createFileAtomic, fsyncDir, readAt} from './files.js'
+import {encodeHeader, FIELD, FIRST_RECORD_OFFSET} from './format.js'
+import {HeaderPlan, SegmentAction} from './recover-plan.js'
+
+/** The bytes a rewritten segment starts with: header, then the kept ranges back to back. Zeros follow to the segment size. */
+export function rewrittenHead(original: Buffer, keep: ReadonlyArray<[number, number]>, header: HeaderPlan): Buffer {
+  const kept = keep.reduce((n, [a, b]) => n + b - a, 0)
+  const out = Buffer.alloc(FIRST_RECORD_OFFSET + kept)
+  if (header.fresh || original.length < FIRST_RECORD_OFFSET) {
+    encodeHeader(BigInt(header.createdAtUs), BigInt(header.modifiedAtUs)).copy(out, 0)
+  } else {
+    // Shardex's padding bytes and the WAL's reserved 9 bytes are kept as found.
+    original.copy(out, 0, 0, FIRST_RECORD_OFFSET)
+    out.writeBigUInt64LE(BigInt(header.createdAtUs), FIELD.createdAt.offset)
+    out.writeBigUInt64LE(BigInt(header.modifiedAtUs), FIELD.modifiedAt.offset)
+  }
+  let at = FIRST_RECORD_OFFSET
+  for (const [a, b] of keep) {
+    original.copy(out, at, a, b)
+    at += b - a
+  }
+  return out
+}
+
+export function readWhole(file: string): Buffer {
+  let fd: number
+  try {
+    fd = fs.openSync(file, 'r')
+  } catch (error) {
+    throw fsError(error, file, 'open for reading')
+  }
+  try {
+    return readAt(fd, 0, fs.fstatSync(fd).size)
+  } catch (error) {
+    throw fsError(error, file, 'read')
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+export function fsyncFile(file: string): void {
+  let fd: number
+  try {
+    fd = fs.openSync(file, 'r')
+  } catch (error) {
+    throw fsError(error, file, 'open to sync')
+  }
+  try {
+    fs.fsyncSync(fd)
+  } catch (error) {
+    throw fsError(error, file, 'fsync')
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/** Applies one action; `quarantineDir` receives moved segments. */
+export function applyAction(action: SegmentAction, segmentSize: number, quarantineDir: string): void {
+  switch (action.action) {
+    case 'rewrite': {
+      const head = rewrittenHead(readWhole(action.file), action.keep, action.header!)
+      createFileAtomic(action.file, head, segmentSize, {replace: true})
+      return
+    }
+    case 'create':
+      createFileAtomic(action.file, rewrittenHead(Buffer.alloc(0), [], action.header!), segmentSize)
+      return
+    case 'move': {
+      const dest = path.join(quarantineDir, path.basename(action.file))
+      if (fs.existsSync(dest)) throw new WalError(ExitCode.CANT_CREATE, 'cannot move a segment into the quarantine: a file of that name is already there', {file: dest})
+      // The bytes must be durable before the name moves: Shardex never syncs.
+      fsyncFile(action.file)
+      try {
+        fs.renameSync(action.file, dest)
+      } catch (error) {
+        throw fsError(error, action.file, 'move into the quarantine')
+      }
+      fsyncDir(quarantineDir)
+      fsyncDir(path.dirname(action.file))
+    }
+  }
+}
