@@ -2,6 +2,7 @@
 // (kept under --json), and JSON or human output chosen in one place.
 import {Command, Errors} from '@oclif/core'
 import {ExitCode, WalError} from '../core/errors.js'
+import {colorFlag, paint} from './color.js'
 
 export interface ErrorJson {
   error: {
@@ -31,6 +32,7 @@ export function describeError(err: unknown): {exitCode: number; message: string;
 
 export abstract class WalCommand extends Command {
   static enableJsonFlag = true
+  static baseFlags = {color: colorFlag}
 
   /** Writes a diagnostic line to stderr, never under --json. */
   protected note(message: string): void {
@@ -54,7 +56,7 @@ export abstract class WalCommand extends Command {
       this.logJson(body)
       return
     }
-    process.stderr.write(`walctl: ${message}\n`)
+    process.stderr.write(`${paint('stderr').red('walctl:')} ${message}\n`)
     if (process.env.WALCTL_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`)
     // An ExitError is not printed again by oclif's handler; it only sets the code.
     this.exit(exitCode)

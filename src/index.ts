@@ -1,0 +1,31 @@
+// The library API: what `import ... from 'walctl'` gives. The commands are thin
+// layers over these same functions; nothing here prints or exits.
+
+export {WalManager} from './core/manager.js'
+export type {InitOptions} from './core/manager.js'
+export {WalSegment, checkSegmentSize} from './core/segment.js'
+export type {OpenSegmentOptions} from './core/segment.js'
+
+export {scanWal, scanWal as scan, nominalSegmentSize} from './core/scan.js'
+export type {
+  Problem, ProblemKind, SegmentSummary, Severity, Verdict, WalScanOptions, WalScanResult, WalScanVisitor,
+} from './core/scan.js'
+export {verifyWal, verifyWal as verify, VERDICT_EXIT} from './core/verify.js'
+export type {VerifyReport} from './core/verify.js'
+
+export {ExitCode, WalError, CorruptionError} from './core/errors.js'
+export type {ExitCodeValue, WalErrorOptions} from './core/errors.js'
+
+export {
+  DEFAULT_SEGMENT_SIZE, FIRST_RECORD_OFFSET, HEADER_SIZE, MAGIC, MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE,
+  RECORD_HEADER_SIZE, VERSION, decodeHeader, maxPayloadSize, recordSize,
+} from './core/format.js'
+export type {SegmentHeader} from './core/format.js'
+export {formatPosition, parsePosition, comparePositions, parseSegmentFileName, segmentFileName} from './core/names.js'
+export type {Position} from './core/names.js'
+export {listWal, resolveWalDir} from './core/directory.js'
+export type {SegmentFile, StrayFile, WalListing} from './core/directory.js'
+export {crc32} from './core/crc.js'
+
+export {verifyMetrics, renderMetrics, writeMetricsFile} from './core/metrics.js'
+export type {VerifyMetrics} from './core/metrics.js'
