@@ -1,11 +1,13 @@
 import * as fs from 'node:fs'
-import {Flags} from '@oclif/core'
+import {Flags, Interfaces} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {walDirArg} from '../cli/args.js'
 import {ExitCode, fsError, WalError} from '../core/errors.js'
 import {GroupCommitter} from '../core/group-commit.js'
 import {INPUT_FORMATS, InputFormat, RecordSplitter} from '../core/input.js'
 import {WalManager} from '../core/manager.js'
+import {resolveWalDir} from '../core/directory.js'
+import {lockWal, waitFlag} from '../cli/lock.js'
 import {formatPosition, Position} from '../core/names.js'
 
 export interface AppendResult {
@@ -16,6 +18,8 @@ export interface AppendResult {
   last: string | null
   positions: string[]
 }
+
+type AppendFlags = Interfaces.InferredFlags<typeof Append.flags>
 
 export default class Append extends WalCommand {
   static summary = 'Append records; print each one\'s position once it is durable.'
@@ -42,6 +46,7 @@ Group commit: one msync per batch of at most --batch-records records or --batch-
     'batch-records': Flags.integer({description: 'sync after at most this many records', default: 65_536, min: 1}),
     'batch-ms': Flags.integer({description: 'sync at most this many milliseconds after the first unsynced record while streaming', default: 100, min: 0}),
     'no-sync': Flags.boolean({description: 'skip msync: positions are printed when written to the mapping, not when durable; a crash of the machine may lose them'}),
+    wait: waitFlag,
   }
 
   async run(): Promise<AppendResult> {
@@ -58,15 +63,26 @@ Group commit: one msync per batch of at most --batch-records records or --batch-
     })
     for (const file of files) upfront.push(readRecordFile(file))
 
-    const manager = WalManager.open(args.dir)
+    // The writer lock is held from before the write pointer is recovered until the last sync.
+    const dir = resolveWalDir(args.dir)
+    const lock = await lockWal(dir, flags.wait)
+    try {
+      const source = (i: number): string => (i < data.length ? `argument ${i + 1}` : files[i - data.length])
+      return await this.appendLocked(dir, upfront, source, flags)
+    } finally {
+      lock.release()
+    }
+  }
+
+  private async appendLocked(walDir: string, upfront: Buffer[], source: (index: number) => string, flags: AppendFlags): Promise<AppendResult> {
+    const manager = WalManager.open(walDir)
     // Open (and check) the segment that takes the appends before judging any record against it.
     manager.current()
     const max = manager.maxPayload
     const tooBig = upfront.findIndex((r) => r.length > max)
     if (tooBig >= 0) {
       manager.close()
-      const what = tooBig < data.length ? `argument ${tooBig + 1}` : files[tooBig - data.length]
-      this.fail(ExitCode.DATA, `${what}: record of ${upfront[tooBig].length} bytes is larger than a segment of ${manager.segmentSize} bytes can hold (at most ${max}); nothing was appended`)
+      this.fail(ExitCode.DATA, `${source(tooBig)}: record of ${upfront[tooBig].length} bytes is larger than a segment of ${manager.segmentSize} bytes can hold (at most ${max}); nothing was appended`)
     }
 
     const json = this.jsonEnabled()

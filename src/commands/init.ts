@@ -1,8 +1,14 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {sizeFlagValue, walDirArg} from '../cli/args.js'
+import {lockWal, waitFlag} from '../cli/lock.js'
+import {resolveWalDir} from '../core/directory.js'
+import {ExitCode, fsError} from '../core/errors.js'
 import {DEFAULT_SEGMENT_SIZE} from '../core/format.js'
 import {WalManager} from '../core/manager.js'
+import {checkSegmentSize} from '../core/segment.js'
 
 export interface InitResult {
   dir: string
@@ -24,16 +30,39 @@ export default class Init extends WalCommand {
       description: 'size of every segment file: bytes or a binary unit (4096, 64KiB, 1MiB, 1M); at least 98 bytes, at most 1GiB',
       default: String(DEFAULT_SEGMENT_SIZE),
     }),
+    wait: waitFlag,
   }
 
   async run(): Promise<InitResult> {
     const {args, flags} = await this.parse(Init)
     const segmentSize = sizeFlagValue(flags['segment-size'], 'segment-size')
-    const manager = WalManager.init(args.dir, {segmentSize})
-    const seg = manager.current()
-    const result: InitResult = {dir: manager.dir, segmentSize, segment: {id: seg.id, file: seg.path}}
-    manager.close()
-    this.log(`created ${seg.path} (${segmentSize} bytes)`)
+    checkSegmentSize(segmentSize)
+    // The lock lives in the directory, so it must exist first; two inits of one new WAL then meet at the lock.
+    const dir = walDirToCreate(args.dir)
+    const lock = await lockWal(dir, flags.wait)
+    let result: InitResult
+    try {
+      const manager = WalManager.init(dir, {segmentSize})
+      const seg = manager.current()
+      result = {dir: manager.dir, segmentSize, segment: {id: seg.id, file: seg.path}}
+      manager.close()
+    } finally {
+      lock.release()
+    }
+    this.log(`created ${result.segment.file} (${segmentSize} bytes)`)
     return result
   }
+}
+
+/** The WAL directory `init` writes into, made (with its parents) when missing. */
+function walDirToCreate(input: string): string {
+  const abs = path.resolve(input)
+  if (!fs.existsSync(abs)) {
+    try {
+      fs.mkdirSync(abs, {recursive: true})
+    } catch (error) {
+      throw fsError(error, abs, 'create directory', ExitCode.CANT_CREATE)
+    }
+  }
+  return resolveWalDir(abs)
 }

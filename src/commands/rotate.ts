@@ -1,5 +1,7 @@
 import {WalCommand} from '../cli/base.js'
 import {walDirArg} from '../cli/args.js'
+import {lockWal, waitFlag} from '../cli/lock.js'
+import {resolveWalDir} from '../core/directory.js'
 import {WalManager} from '../core/manager.js'
 
 export interface RotateResult {
@@ -14,15 +16,22 @@ export default class Rotate extends WalCommand {
   static description = 'Syncs the current segment and creates the next one (highest id + 1), preallocated and atomically. Prints the new segment id.'
   static examples = ['<%= config.bin %> <%= command.id %> ./wal']
   static args = {dir: walDirArg}
+  static flags = {wait: waitFlag}
 
   async run(): Promise<RotateResult> {
-    const {args} = await this.parse(Rotate)
-    const manager = WalManager.open(args.dir)
-    const previous = manager.current().id
-    const id = manager.rotate()
-    const file = manager.current().path
-    manager.close()
-    this.log(String(id))
-    return {dir: manager.dir, previous, segment: id, file}
+    const {args, flags} = await this.parse(Rotate)
+    const dir = resolveWalDir(args.dir)
+    const lock = await lockWal(dir, flags.wait)
+    try {
+      const manager = WalManager.open(dir)
+      const previous = manager.current().id
+      const id = manager.rotate()
+      const file = manager.current().path
+      manager.close()
+      this.log(String(id))
+      return {dir: manager.dir, previous, segment: id, file}
+    } finally {
+      lock.release()
+    }
   }
 }
