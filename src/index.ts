@@ -12,6 +12,8 @@ export type {
 } from './core/scan.js'
 export {verifyWal, verifyWal as verify, VERDICT_EXIT} from './core/verify.js'
 export type {VerifyReport} from './core/verify.js'
+export {recoverWal, recoverWal as recover, RECOVER_MODES} from './core/recover.js'
+export type {ActionReport, ModeSummary, RecoverMode, RecoverOptions, RecoverResult} from './core/recover.js'
 
 export {ExitCode, WalError, CorruptionError} from './core/errors.js'
 export type {ExitCodeValue, WalErrorOptions} from './core/errors.js'
