@@ -129,9 +129,13 @@ class Planner {
     return this.problems.get(id) ?? []
   }
 
-  /** Problems that a recover must remove (warnings other than clock skew stay). */
+  /**
+   * Problems that a recover must remove. A timestamp within the allowed clock
+   * skew is only a warning for verify, but Shardex on this machine would
+   * refuse it, so a recover resets it too.
+   */
   needsFix(id: number): boolean {
-    return this.segmentProblems(id).some((p) => p.severity !== 'warning')
+    return this.segmentProblems(id).some((p) => p.severity !== 'warning' || p.kind === 'clock-skew')
   }
 
   hasFatalHeader(id: number): boolean {
