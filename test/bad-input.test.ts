@@ -40,7 +40,8 @@ test('a file where a directory is expected: exit 66', (t) => {
 test('an unreadable segment: exit 66 naming the file', (t) => {
   const dir = walWithRecords()
   fs.chmodSync(path.dirname(dir), 0o755)
-  fs.chmodSync(dir, 0o755)
+  // 0o777: the writer must be able to create its lock (.walctl.lock) in the directory, to get as far as the segment.
+  fs.chmodSync(dir, 0o777)
   const seg = path.join(dir, 'wal_000001.log')
   fs.chmodSync(seg, 0o000)
   // Root reads any file: run the child as an unprivileged user when we are root.
