@@ -1,0 +1,200 @@
+// --follow: after the dump, poll the WAL for records appended to the newest
+// segment and for new segments, and pass them on as they appear. Damage at
+// the tail of the segment being written may be a record still in flight, so
+// it is shown only once something valid follows it or the segment is left
+// for a newer one. Read-only, like the rest of the dump.
+import * as fs from 'node:fs'
+import {listWal} from '../directory.js'
+import {readAt} from '../files.js'
+import {FIRST_RECORD_OFFSET, MAGIC} from '../format.js'
+import {checkHeader} from '../header-check.js'
+import {scanRecords} from '../records.js'
+import {SegmentSummary, Verdict} from '../scan.js'
+import {DumpFilter, rangeSelected, segmentSelected} from './filters.js'
+import {DumpTarget, DumpVisitor} from './walk.js'
+
+/** Bytes read past the last record on each poll; doubled while a longer record is still being written. */
+const FIRST_WINDOW = 1 << 20
+
+export interface FollowFrom {
+  id: number
+  file: string
+  lastRecordEnd: number
+  resynced: boolean
+}
+
+export interface FollowOptions {
+  intervalMs: number
+  /** Resolves after `ms`, or sooner when the follow should end. */
+  sleep(ms: number): Promise<void>
+  stopped(): boolean
+  /** Entries shown before following began, counted against --limit. */
+  shown: number
+  /** Called after each poll that showed something. */
+  flush(): void
+  segmentSize?: number
+}
+
+interface Cursor {
+  id: number
+  file: string
+  resumeAt: number
+  window: number
+  resynced: boolean
+  /** Opened by the follow (so its end is reported here). */
+  own: boolean
+  summary: SegmentSummary
+}
+
+export interface FollowResult {
+  records: number
+  damaged: number
+  /** Ended by --limit or --to rather than by an interrupt. */
+  stopped: boolean
+}
+
+function newSummary(id: number, file: string, size: number): SegmentSummary {
+  return {id, file, size, records: 0, payloadBytes: 0, cleanEnd: FIRST_RECORD_OFFSET, lastRecordEnd: FIRST_RECORD_OFFSET, resyncedRecords: 0, damagedBytes: 0, verdict: 'clean'}
+}
+
+function worse(a: Verdict, b: Verdict): Verdict {
+  const rank = {clean: 0, repairable: 1, damaged: 2}
+  return rank[a] >= rank[b] ? a : b
+}
+
+export async function followWal(target: DumpTarget, from: FollowFrom | undefined, filter: DumpFilter, visitor: DumpVisitor, o: FollowOptions): Promise<FollowResult> {
+  const result: FollowResult = {records: 0, damaged: 0, stopped: false}
+  const limit = filter.limit ?? Infinity
+  let shown = o.shown
+  let buf = Buffer.alloc(0)
+  let cur: Cursor | undefined = from && {id: from.id, file: from.file, resumeAt: from.lastRecordEnd, window: FIRST_WINDOW, resynced: from.resynced, own: false, summary: newSummary(from.id, from.file, 0)}
+  let progressed = false
+
+  /** Scans the cursor's segment from where it left off; `final` when a newer segment exists. */
+  const scanPiece = (c: Cursor, final: boolean): void => {
+    let fd: number
+    try {
+      fd = fs.openSync(c.file, 'r')
+    } catch {
+      return // removed (gc) or not readable now: try again at the next poll
+    }
+    let size: number
+    let capacity: number
+    try {
+      size = fs.fstatSync(fd).size
+      capacity = final ? size : Math.min(size, c.resumeAt + c.window)
+      if (capacity <= c.resumeAt) return
+      if (buf.length < capacity) buf = Buffer.alloc(Math.max(capacity, Math.min(size, buf.length * 2)))
+      const got = readAt(fd, c.resumeAt, capacity - c.resumeAt, buf.subarray(c.resumeAt))
+      capacity = c.resumeAt + got.length
+    } finally {
+      fs.closeSync(fd)
+    }
+    c.summary.size = size
+    let deferred = false
+    let past = false
+    const scan = scanRecords(buf, {
+      start: c.resumeAt,
+      capacity,
+      segmentSize: final ? size : Math.max(size, capacity),
+      onRecord: (offset, length, crc, resynced) => {
+        if (shown >= limit) return false
+        const v = rangeSelected(filter, c.id, offset, offset + 8 + length)
+        if (v === 'past') {
+          past = true
+          return false
+        }
+        c.summary.records++
+        c.summary.payloadBytes += length
+        c.summary.lastRecordEnd = offset + 8 + length
+        const rs = resynced || c.resynced
+        if (rs) c.summary.resyncedRecords++
+        if (v === 'show' && !filter.damagedOnly) {
+          shown++
+          result.records++
+          progressed = true
+          visitor.record?.({segment: c.id, file: c.file, offset, length, crc32: crc, resynced: rs, data: buf.subarray(offset + 8, offset + 8 + length)})
+        }
+      },
+      onDamage: (d) => {
+        if (!final && !d.hidesRecords) {
+          deferred = true
+          return
+        }
+        c.resynced = true
+        c.summary.damagedBytes += d.end - d.offset
+        c.summary.verdict = worse(c.summary.verdict, d.hidesRecords ? 'damaged' : 'repairable')
+        if (filter.validOnly || shown >= limit || rangeSelected(filter, c.id, d.offset, d.end) !== 'show') return
+        shown++
+        result.damaged++
+        progressed = true
+        visitor.damage?.({segment: c.id, file: c.file, offset: d.offset, end: d.end, kind: d.kind, severity: d.hidesRecords ? 'damaged' : 'repairable', message: d.message})
+      },
+    })
+    if (scan.lastRecordEnd > c.resumeAt) {
+      c.resumeAt = scan.lastRecordEnd
+      c.window = FIRST_WINDOW
+    } else if (deferred && capacity < size) {
+      c.window *= 2
+    }
+    if (past || shown >= limit) result.stopped = true
+  }
+
+  const endSegment = (c: Cursor): void => {
+    if (c.own) visitor.segmentEnd?.(c.summary)
+  }
+
+  /** Opens a new segment: false when its header is not written yet. */
+  const open = (id: number, file: string, mayWait: boolean): boolean => {
+    let head: Buffer
+    let size: number
+    try {
+      const fd = fs.openSync(file, 'r')
+      try {
+        size = fs.fstatSync(fd).size
+        head = readAt(fd, 0, FIRST_RECORD_OFFSET)
+      } finally {
+        fs.closeSync(fd)
+      }
+    } catch {
+      return false
+    }
+    if (mayWait && (head.length < FIRST_RECORD_OFFSET || !head.subarray(0, MAGIC.length).equals(MAGIC))) return false
+    const {header, problems} = checkHeader(head, size, {segmentSize: o.segmentSize})
+    const summary = newSummary(id, file, size)
+    if (segmentSelected(filter, id)) {
+      visitor.segment?.({id, file, size, header, problems: problems.map((p) => ({segment: id, file, offset: p.offset, kind: p.kind, severity: 'warning' as const, message: p.message}))})
+    }
+    cur = {id, file, resumeAt: FIRST_RECORD_OFFSET, window: FIRST_WINDOW, resynced: false, own: segmentSelected(filter, id), summary}
+    progressed = true
+    return true
+  }
+
+  while (!o.stopped() && !result.stopped) {
+    progressed = false
+    const newer = target.file ? [] : safeList(target.dir).filter((s) => s.id > (cur?.id ?? 0))
+    if (cur) {
+      scanPiece(cur, newer.length > 0)
+      if (newer.length > 0) endSegment(cur)
+    }
+    for (let i = 0; i < newer.length && !result.stopped; i++) {
+      const s = newer[i]
+      const last = i === newer.length - 1
+      if (!open(s.id, s.path, last)) break
+      if (cur && segmentSelected(filter, s.id)) scanPiece(cur, !last)
+      if (!last && cur) endSegment(cur)
+    }
+    if (progressed) o.flush()
+    if (result.stopped) break
+    await o.sleep(o.intervalMs)
+  }
+  return result
+}
+
+function safeList(dir: string) {
+  try {
+    return listWal(dir).segments
+  } catch {
+    return []
+  }
+}
