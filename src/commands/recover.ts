@@ -2,6 +2,8 @@ import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {walDirArg} from '../cli/args.js'
 import {renderRecover} from '../cli/render-recover.js'
+import {lockWal, waitFlag} from '../cli/lock.js'
+import {resolveWalDir} from '../core/directory.js'
 import {RECOVER_MODES, RecoverMode, RecoverResult, recoverWal} from '../core/recover.js'
 
 export default class Recover extends WalCommand {
@@ -11,7 +13,7 @@ export default class Recover extends WalCommand {
   point-in-time  keep every record before the first damage, cut there, and move every later segment into the quarantine.
   salvage        keep every valid record the scan finds, damage or not, rewriting damaged segments so that their records are contiguous and in order; a missing middle segment is replaced by an empty one.
 
-Before any byte changes, every segment to be changed or moved goes to DIR/quarantine/<UTC timestamp>/ with report.json, fsynced first. Nothing is ever deleted. Exit 0 when the WAL is clean afterwards (or already was), 2 when refused (nothing changed).`
+Before any byte changes, every segment to be changed or moved goes to DIR/quarantine/<UTC timestamp>/ with report.json, fsynced first. Nothing is ever deleted. Recover takes the WAL's writer lock (exit 75 while another walctl writer holds it, unless --wait). Exit 0 when the WAL is clean afterwards (or already was), 2 when refused (nothing changed).`
   static examples = [
     '<%= config.bin %> <%= command.id %> ./wal --dry-run',
     '<%= config.bin %> <%= command.id %> ./wal',
@@ -20,12 +22,21 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
   static args = {dir: walDirArg}
   static flags = {
     mode: Flags.string({char: 'm', description: 'what to give up to repair the WAL', options: [...RECOVER_MODES], default: 'tolerate-tail'}),
-    'dry-run': Flags.boolean({char: 'n', description: 'print the plan and change nothing'}),
+    'dry-run': Flags.boolean({char: 'n', description: 'print the plan and change nothing (takes no lock)'}),
+    wait: waitFlag,
   }
 
   async run(): Promise<RecoverResult> {
     const {args, flags} = await this.parse(Recover)
-    const result = recoverWal(args.dir, {mode: flags.mode as RecoverMode, dryRun: flags['dry-run']})
+    const dryRun = flags['dry-run']
+    // The lock is taken before the scan, so that the plan still holds when it is carried out.
+    const lock = dryRun ? undefined : await lockWal(resolveWalDir(args.dir), flags.wait)
+    let result: RecoverResult
+    try {
+      result = recoverWal(args.dir, {mode: flags.mode as RecoverMode, dryRun, writerLockHeld: lock !== undefined})
+    } finally {
+      lock?.release()
+    }
     process.exitCode = result.exitCode
     if (!this.jsonEnabled()) process.stdout.write(renderRecover(result))
     if (result.refused) this.note(`walctl: ${result.dir}: recover --mode ${result.mode} refused: ${result.refused}`)

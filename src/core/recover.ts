@@ -10,6 +10,7 @@ import {nowMicros} from './format.js'
 import {resolveWalDir} from './directory.js'
 import {ModeOutcome, planRecovery, RecoverMode, RECOVER_MODES, SegmentAction, takeInventory} from './recover-plan.js'
 import {applyAction} from './recover-rewrite.js'
+import {currentCommandLine, tryAcquireWriterLock} from './lock.js'
 import {createQuarantine, quarantineCopy, writeReport} from './quarantine.js'
 import {Problem, scanWal, Verdict} from './scan.js'
 
@@ -21,6 +22,12 @@ export interface RecoverOptions {
   dryRun?: boolean
   /** This reader's clock, microseconds (tests pin it). */
   nowUs?: bigint
+  /**
+   * The caller already holds the WAL's writer lock (the command takes it with
+   * --wait). Otherwise recover takes it, failing with exit 75 when another
+   * writer holds it. A dry run takes no lock: it must not create a file.
+   */
+  writerLockHeld?: boolean
 }
 
 /** One action as reported: paths relative to the WAL directory. */
@@ -96,14 +103,25 @@ export function recoverWal(input: string, options: RecoverOptions = {}): Recover
   }
   if (!st.isDirectory()) throw new WalError(ExitCode.USAGE, 'recover works on a WAL directory (or a Shardex index root), not on a single file', {file: path.resolve(input)})
   const dir = resolveWalDir(input)
-  const inv = takeInventory(dir, {nowUs, settleTries: 0})
+  const dryRun = options.dryRun ?? false
+  const lock = dryRun || options.writerLockHeld ? undefined : tryAcquireWriterLock(dir, {command: currentCommandLine()})
+  try {
+    return recoverLocked(dir, mode, dryRun, nowUs, lock !== undefined || options.writerLockHeld === true)
+  } finally {
+    lock?.release()
+  }
+}
+
+function recoverLocked(dir: string, mode: RecoverMode, dryRun: boolean, nowUs: bigint, locked: boolean): RecoverResult {
+  // Without the lock a writer may be appending: let the scan wait out a record being written.
+  const inv = takeInventory(dir, locked ? {nowUs, settleTries: 0} : {nowUs})
   if (inv.scan.segments.length === 0) throw new WalError(ExitCode.NO_INPUT, 'no WAL segments (wal_NNNNNN.log) here: nothing to recover', {file: dir})
   const plan = planRecovery(inv, nowUs)
   const chosen = plan.modes[mode]
   const result: RecoverResult = {
     dir,
     mode,
-    dryRun: options.dryRun ?? false,
+    dryRun,
     verdictBefore: plan.verdict,
     verdictAfter: plan.verdict,
     exitCode: chosen.possible ? ExitCode.OK : ExitCode.DAMAGED,
