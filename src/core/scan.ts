@@ -235,12 +235,26 @@ function scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, o
     }
   }
   let pending: DamagedRegion[] = []
-  const scanOptions = {capacity, segmentSize: segmentSize || size, onRecord: visit, onDamage: (d: DamagedRegion) => pending.push(d)}
+  let reported = 0
+  const report = (d: DamagedRegion): void => {
+    summary.damagedBytes += d.end - d.offset
+    mark({offset: d.offset, end: d.end, kind: d.kind, severity: d.hidesRecords ? 'damaged' : 'repairable', message: d.message})
+  }
+  // Damage with a valid record after it cannot be a record in flight: it is reported at once, in file order
+  // between the records (dump streams it so). Only a tail is held back to settle.
+  const onDamage = (d: DamagedRegion): void => {
+    if (!d.hidesRecords) pending.push(d)
+    else {
+      reported++
+      report(d)
+    }
+  }
+  const scanOptions = {capacity, segmentSize: segmentSize || size, onRecord: visit, onDamage}
   let result = scanRecords(data, scanOptions)
   let records = result.records
   // A record being written looks like a torn tail: data and crc land before the length. Wait for it.
   let tries = isNewest ? options.settleTries ?? DEFAULT_SETTLE_TRIES : 0
-  while (tries-- > 0 && !stopped && !result.stopped && pending.length === 1 && !pending[0].hidesRecords) {
+  while (tries-- > 0 && !stopped && !result.stopped && reported === 0 && pending.length === 1) {
     sleepSync(options.settleMs ?? DEFAULT_SETTLE_MS)
     const from = result.cleanEnd
     ;({backing, data} = readSegment(file.path, backing, from))
@@ -249,10 +263,7 @@ function scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, o
     result = scanRecords(data, {...scanOptions, start: from})
     records += result.records
   }
-  for (const d of pending) {
-    summary.damagedBytes += d.end - d.offset
-    mark({offset: d.offset, end: d.end, kind: d.kind, severity: d.hidesRecords ? 'damaged' : 'repairable', message: d.message})
-  }
+  for (const d of pending) report(d)
   summary.records = records
   summary.cleanEnd = result.cleanEnd
   summary.lastRecordEnd = result.lastRecordEnd
