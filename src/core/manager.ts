@@ -7,6 +7,7 @@ import {DEFAULT_SEGMENT_SIZE, maxPayloadSize, nowMicros} from './format.js'
 import {listWal, resolveWalDir, SegmentFile, WalListing} from './directory.js'
 import {Position, MAX_SEGMENT_ID} from './names.js'
 import {checkSegmentSize, WalSegment} from './segment.js'
+import {collectGarbage, GcOptions, GcResult} from './gc.js'
 
 export interface InitOptions {
   segmentSize?: number
@@ -120,6 +121,21 @@ export class WalManager {
     this.listing = {...this.listing, segments: [...this.listing.segments, {id: nextId, name: path.basename(seg.path), path: seg.path, size: seg.capacity}]}
     this.cur = seg
     return seg
+  }
+
+  /**
+   * Removes (or archives) the oldest segments the policies allow, as Shardex's
+   * cleanup does; never the current (newest) segment. See gc.ts for the
+   * policies and the safety rules. The caller holds the writer lock unless it
+   * is a dry run.
+   */
+  cleanup(options: GcOptions): GcResult {
+    const result = collectGarbage(this.dir, options)
+    if (!result.dryRun && result.segments.length > 0) {
+      const gone = new Set(result.segments.map((s) => s.id))
+      this.listing = {...this.listing, segments: this.listing.segments.filter((s) => !gone.has(s.id))}
+    }
+    return result
   }
 
   close(): void {

@@ -1,0 +1,74 @@
+import {Flags} from '@oclif/core'
+import {WalCommand} from '../cli/base.js'
+import {positionValue, sizeFlagValue, walDirArg} from '../cli/args.js'
+import {lockWal, waitFlag} from '../cli/lock.js'
+import {resolveWalDir} from '../core/directory.js'
+import {ExitCode, WalError} from '../core/errors.js'
+import {GcResult} from '../core/gc.js'
+import {WalManager} from '../core/manager.js'
+import {parseDuration} from '../core/units.js'
+import {renderGc} from '../cli/render-gc.js'
+
+export default class Gc extends WalCommand {
+  static summary = 'Remove (or archive) old segments: after a flush point, or by count, total size or age.'
+  static description = `Policies, one or more:
+  --upto POS              the flush point: remove every segment whose records all lie before POS (SEGMENT:OFFSET, as append prints it).
+  --keep N                keep the newest N segments; alone, remove all the others.
+  --max-total-size SIZE   remove the oldest segments until the WAL's segments take at most SIZE.
+  --max-age DURATION      remove the oldest segments last written (file mtime) longer ago than DURATION (30m, 12h, 7d).
+Combined: the larger of what --max-total-size and --max-age ask for goes, and --upto and --keep each limit it (they protect segments). Given only --upto and/or --keep, the stricter of them decides.
+
+Safety: gc removes the oldest segments first and only contiguously, so it never leaves a gap; never the newest segment; never the segment holding --upto or any after it. It refuses, exit 2 and nothing removed, when the segments that would go are not a clean prefix: an id is missing among or after them, or a segment that stays has damage 'walctl verify' calls damaged (the older segments may be needed to recover from it); --force overrides that.
+
+--archive DIR moves the segments there (copy, fsync, then remove) instead of deleting them. --dry-run prints what would go and the bytes freed and changes nothing. gc takes the WAL's writer lock (exit 75 while another walctl writer holds it, unless --wait); a dry run takes none. Exit 0 also when nothing needs to go.`
+  static examples = [
+    '<%= config.bin %> <%= command.id %> ./wal --upto 42:1089',
+    '<%= config.bin %> <%= command.id %> ./wal --keep 3 --dry-run',
+    '<%= config.bin %> <%= command.id %> ./wal --max-age 7d --keep 10 --archive /backup/wal',
+    '<%= config.bin %> <%= command.id %> ./wal --max-total-size 10GiB --wait 60 --json',
+  ]
+  static args = {dir: walDirArg}
+  static flags = {
+    upto: Flags.string({description: 'flush point SEGMENT:OFFSET: remove the segments wholly before it, never the one holding it', helpValue: 'POS'}),
+    keep: Flags.integer({description: 'keep at least the newest N segments (N >= 1)', helpValue: 'N', min: 1}),
+    'max-total-size': Flags.string({description: 'remove the oldest segments until all of them take at most SIZE (4096, 64MiB, 10GiB)', helpValue: 'SIZE'}),
+    'max-age': Flags.string({description: 'remove the oldest segments last written longer ago than DURATION (30m, 12h, 7d, 2w)', helpValue: 'DURATION'}),
+    archive: Flags.string({description: 'move the segments into DIR (copy, fsync, remove) instead of deleting them; DIR is created if missing', helpValue: 'DIR'}),
+    'dry-run': Flags.boolean({char: 'n', description: 'print what would go and the bytes freed; change nothing (takes no lock)'}),
+    force: Flags.boolean({description: 'remove even when the segments are not a clean prefix (a missing id, or damage in a segment that stays)'}),
+    wait: waitFlag,
+  }
+
+  async run(): Promise<GcResult> {
+    const {args, flags} = await this.parse(Gc)
+    let maxAgeMs: number | undefined
+    if (flags['max-age'] !== undefined) {
+      maxAgeMs = parseDuration(flags['max-age'])
+      if (maxAgeMs === undefined) throw new WalError(ExitCode.USAGE, `invalid duration '${flags['max-age']}' for --max-age: e.g. 90s, 30m, 12h, 7d, 2w or 1d12h`)
+    }
+    const options = {
+      upto: flags.upto === undefined ? undefined : positionValue(flags.upto, 'upto'),
+      keep: flags.keep,
+      maxTotalSize: flags['max-total-size'] === undefined ? undefined : sizeFlagValue(flags['max-total-size'], 'max-total-size'),
+      maxAgeMs,
+      archiveDir: flags.archive,
+      dryRun: flags['dry-run'],
+      force: flags.force,
+    }
+    if (options.upto === undefined && options.keep === undefined && options.maxTotalSize === undefined && maxAgeMs === undefined) {
+      throw new WalError(ExitCode.USAGE, 'no policy given: use --upto POS, --keep N, --max-total-size SIZE and/or --max-age DURATION')
+    }
+    const dir = resolveWalDir(args.dir)
+    // The lock is taken before the directory is read, so that the plan still holds when it is carried out.
+    const lock = options.dryRun ? undefined : await lockWal(dir, flags.wait)
+    let result: GcResult
+    try {
+      result = WalManager.open(dir).cleanup(options)
+    } finally {
+      lock?.release()
+    }
+    if (!this.jsonEnabled()) process.stdout.write(renderGc(result))
+    if (result.forced.length > 0) this.note(`walctl: --force: removed despite: ${result.forced.join('; ')}`)
+    return result
+  }
+}
