@@ -110,6 +110,9 @@ function headerRange(p: Problem, size: number): {offset: number | null; end: num
     case 'clock-skew':
     case 'created-after-modified':
       return {offset: at, end: at === null ? null : at + 8}
+    case 'size-mismatch':
+      // The bytes past the WAL's segment size when longer; a point where the file ends when shorter.
+      return {offset: at, end: at === null ? null : Math.max(at, size)}
     default:
       return {offset: at, end: p.end ?? at}
   }
