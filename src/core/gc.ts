@@ -75,13 +75,14 @@ interface Candidate extends SegmentFile {
 /** Removes or archives old segments of the WAL directory `dir` by the given policies. */
 export function collectGarbage(dir: string, options: GcOptions): GcResult {
   checkOptions(options)
+  const archiveDir = options.archiveDir === undefined ? null : path.resolve(options.archiveDir)
+  if (archiveDir) checkArchiveDir(dir, archiveDir)
   const segs = statSegments(listWal(dir).segments)
   if (segs.length === 0) throw new WalError(ExitCode.NO_INPUT, 'no WAL segments (wal_NNNNNN.log) here', {file: dir})
   const {count, policiesOf, notes} = choose(segs, options)
   const removed = segs.slice(0, count)
   const kept = segs.slice(count)
   const forced = checkCleanPrefix(dir, segs, count, options)
-  const archiveDir = options.archiveDir === undefined ? null : path.resolve(options.archiveDir)
   const result: GcResult = {
     dir,
     dryRun: options.dryRun ?? false,
@@ -95,7 +96,7 @@ export function collectGarbage(dir: string, options: GcOptions): GcResult {
   }
   if (archiveDir) {
     for (const s of result.segments) s.archivedTo = path.join(archiveDir, s.name)
-    checkArchive(dir, archiveDir, removed)
+    checkArchiveTargets(archiveDir, removed)
   }
   if (result.dryRun || removed.length === 0) return result
   remove(dir, removed, archiveDir)
@@ -223,13 +224,15 @@ function checkBoundary(upto: Position, seg: Candidate, boundaries: Set<number>, 
   throw new WalError(ExitCode.DATA, `--upto ${formatPosition(upto)} ${reason}; give the position of a record (as append prints it) or the end of the segment's records`, {file: seg.path, offset: at, segment: seg.id})
 }
 
-/** Refuses an archive that is the WAL itself, or that holds a different file of the same name. */
-function checkArchive(dir: string, archiveDir: string, segs: Candidate[]): void {
-  if (fs.existsSync(archiveDir)) {
-    const st = fs.statSync(archiveDir)
-    if (!st.isDirectory()) throw new WalError(ExitCode.CANT_CREATE, '--archive: not a directory', {file: archiveDir})
-    if (fs.realpathSync(archiveDir) === fs.realpathSync(dir)) throw new WalError(ExitCode.USAGE, '--archive: that is the WAL directory itself; give another directory', {file: archiveDir})
-  }
+/** Refuses an archive that is the WAL itself, or not a directory. */
+function checkArchiveDir(dir: string, archiveDir: string): void {
+  if (!fs.existsSync(archiveDir)) return
+  if (!fs.statSync(archiveDir).isDirectory()) throw new WalError(ExitCode.CANT_CREATE, '--archive: not a directory', {file: archiveDir})
+  if (fs.realpathSync(archiveDir) === fs.realpathSync(dir)) throw new WalError(ExitCode.USAGE, '--archive: that is the WAL directory itself; give another directory', {file: archiveDir})
+}
+
+/** Refuses an archive that holds a different file under a segment's name. */
+function checkArchiveTargets(archiveDir: string, segs: Candidate[]): void {
   for (const s of segs) {
     const target = path.join(archiveDir, s.name)
     if (fs.existsSync(target) && !sameBytes(s.path, target)) {
