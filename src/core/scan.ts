@@ -43,6 +43,8 @@ export interface SegmentSummary {
   /** Records found only by resyncing past damage. */
   resyncedRecords: number
   damagedBytes: number
+  /** Times the tail was re-read because a writer might have been in the middle of a record. */
+  rereads?: number
   verdict: Verdict
 }
 
@@ -69,6 +71,8 @@ export interface WalScanOptions extends WalScanVisitor {
   settleTries?: number
   /** Pause between re-reads of the newest segment's tail. Default 20 ms. */
   settleMs?: number
+  /** Called before each re-read of the newest segment's damaged tail (`attempt` from 1). */
+  onSettle?(segment: number, attempt: number): void
 }
 
 export const DEFAULT_SETTLE_TRIES = 3
@@ -208,7 +212,7 @@ function readSegment(file: string, into: Buffer, from = 0): {backing: Buffer; da
 function scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: Buffer, add: (p: Problem) => void, isNewest: boolean) {
   let {backing, data} = readSegment(file.path, reuse)
   const size = data.length
-  const summary: SegmentSummary = {id: file.id, file: file.path, size, records: 0, payloadBytes: 0, cleanEnd: Math.min(size, FIRST_RECORD_OFFSET), lastRecordEnd: Math.min(size, FIRST_RECORD_OFFSET), resyncedRecords: 0, damagedBytes: 0, verdict: 'clean'}
+  const summary: SegmentSummary = {id: file.id, file: file.path, size, records: 0, payloadBytes: 0, cleanEnd: Math.min(size, FIRST_RECORD_OFFSET), lastRecordEnd: Math.min(size, FIRST_RECORD_OFFSET), resyncedRecords: 0, damagedBytes: 0, rereads: 0, verdict: 'clean'}
   const mark = (p: Omit<Problem, 'segment' | 'file'>): void => {
     const full: Problem = {segment: file.id, file: file.path, ...p}
     summary.verdict = worst(summary.verdict, p.severity)
@@ -253,9 +257,11 @@ function scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, o
   let result = scanRecords(data, scanOptions)
   let records = result.records
   // A record being written looks like a torn tail: data and crc land before the length. Wait for it.
-  let tries = isNewest ? options.settleTries ?? DEFAULT_SETTLE_TRIES : 0
-  while (tries-- > 0 && !stopped && !result.stopped && reported === 0 && pending.length === 1) {
+  const tries = isNewest ? options.settleTries ?? DEFAULT_SETTLE_TRIES : 0
+  for (let attempt = 1; attempt <= tries && !stopped && !result.stopped && reported === 0 && pending.length === 1; attempt++) {
     sleepSync(options.settleMs ?? DEFAULT_SETTLE_MS)
+    options.onSettle?.(file.id, attempt)
+    summary.rereads = attempt
     const from = result.cleanEnd
     ;({backing, data} = readSegment(file.path, backing, from))
     if (data.length !== size) break

@@ -101,6 +101,8 @@ export interface ShardexOpen {
   errors: string[]
   /** The records Shardex's scan finds, in WAL order. */
   records: Buffer[]
+  /** Each record's `SEGMENT:OFFSET`. */
+  positions: string[]
 }
 
 const SEGMENT = /^wal_(\d{6,})\.log$/
@@ -114,6 +116,7 @@ const SEGMENT = /^wal_(\d{6,})\.log$/
 export function shardexOpen(dir: string, nowUs: bigint = BigInt(Date.now()) * 1000n): ShardexOpen {
   const errors: string[] = []
   const records: Buffer[] = []
+  const positions: string[] = []
   const ids = fs.readdirSync(dir).map((n) => SEGMENT.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b)
   if (ids.length === 0) errors.push('no segments')
   for (let i = 1; i < ids.length; i++) if (ids[i] !== ids[i - 1] + 1) errors.push(`gap between ${ids[i - 1]} and ${ids[i]}`)
@@ -149,13 +152,14 @@ export function shardexOpen(dir: string, nowUs: bigint = BigInt(Date.now()) * 10
         break
       }
       records.push(Buffer.from(data))
+      positions.push(`${id}:${off}`)
       off += 8 + length
     }
     const tail = buf.subarray(Math.min(off, buf.length)).findIndex((b) => b !== 0)
     if (tail >= 0) errors.push(`${name}: non-zero byte at ${off + tail} after the last record`)
   }
   if (sizes.size > 1) errors.push(`segments of different sizes: ${[...sizes].join(', ')}`)
-  return {errors, records}
+  return {errors, records, positions}
 }
 
 /** A small seeded PRNG (mulberry32): a failing trial is replayed from its seed. */
