@@ -169,6 +169,8 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
   private chalk(color: boolean | undefined): ChalkInstance {
     if (color === false) return new Chalk({level: 0})
     if (color === true) return new Chalk({level: chalk.level || 1})
+    // chalk honours FORCE_COLOR and a terminal; NO_COLOR (no-color.org) is honoured here.
+    if (process.env.NO_COLOR && !process.env.FORCE_COLOR) return new Chalk({level: 0})
     return chalk
   }
 }

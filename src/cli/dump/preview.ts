@@ -23,7 +23,7 @@ export function cut(text: string, width: number): string {
 export function previewPayload(data: Uint8Array, width: number): string {
   const text = printableText(data)
   if (text !== undefined) return cut(JSON.stringify(text), width)
-  const room = Math.max(1, Math.floor((width - 1) / 2))
-  const hex = Buffer.from(data.subarray(0, room + 1)).toString('hex')
-  return cut(hex, width)
+  if (data.length * 2 <= width) return Buffer.from(data).toString('hex')
+  const room = Math.max(0, Math.floor((width - 1) / 2))
+  return Buffer.from(data.subarray(0, room)).toString('hex') + '…'
 }
