@@ -1,0 +1,120 @@
+// Help and completion: `walctl --help` lists every command with a one-line
+// summary and the exit code table; every command has a description, examples
+// and documented flags; `walctl autocomplete` produces working completion.
+import test from 'ava'
+import {spawnSync} from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {ExitCode} from '../src/core/errors.js'
+import {EXIT_CODES} from '../src/cli/help.js'
+import {ROOT, walctl} from './helpers/cli.js'
+import {tempDir} from './helpers/fixtures.js'
+
+interface ManifestCommand {
+  id: string
+  summary?: string
+  description?: string
+  examples?: string[]
+  pluginType?: string
+  flags: Record<string, {description?: string; hidden?: boolean}>
+  args: Record<string, {description?: string}>
+}
+
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, ManifestCommand>}
+const ownCommands = fs.readdirSync(path.join(ROOT, 'src', 'commands')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, '')).sort()
+
+test('the manifest holds every command in src/commands', (t) => {
+  t.deepEqual(Object.keys(manifest.commands).sort(), ownCommands)
+})
+
+test('walctl --help lists every command with its one-line summary, and the exit code table', (t) => {
+  const r = walctl(['--help'], {env: {OCLIF_COLUMNS: '200'}})
+  t.is(r.code, 0)
+  t.is(r.stderr, '')
+  const commands = r.stdout.slice(r.stdout.indexOf('\nCOMMANDS\n'), r.stdout.indexOf('\nEXIT CODES\n'))
+  for (const id of [...ownCommands, 'autocomplete', 'help']) {
+    const summary = manifest.commands[id]?.summary?.split('\n')[0]
+    const line = new RegExp(`^ {2}${id} +(.+)$`, 'm').exec(commands)
+    t.truthy(line, `${id} is listed`)
+    if (summary && line) t.is(line[1], summary, `${id} shows its summary`)
+  }
+  const table = r.stdout.slice(r.stdout.indexOf('\nEXIT CODES\n'))
+  for (const code of Object.values(ExitCode)) t.regex(table, new RegExp(`^ {2}${code} +\\S`, 'm'), `exit code ${code} is in the table`)
+  t.deepEqual(EXIT_CODES.map(([c]) => c).filter((c) => c !== 70).sort((a, b) => a - b), Object.values(ExitCode).sort((a, b) => a - b))
+  t.regex(r.stdout, /\nENVIRONMENT\n {2}NO_COLOR +/)
+})
+
+test('walctl help and walctl with no arguments show the same root help', (t) => {
+  const help = walctl(['--help'])
+  t.is(walctl(['help']).stdout, help.stdout)
+  const bare = walctl([])
+  t.is(bare.code, 0)
+  t.is(bare.stdout, help.stdout)
+})
+
+for (const id of ownCommands) {
+  test(`${id}: a summary, a description, examples, and every flag and argument documented`, (t) => {
+    const c = manifest.commands[id]
+    t.truthy(c.summary, 'summary')
+    t.true(!c.summary!.includes('\n') && c.summary!.length <= 100, 'the summary is one line')
+    t.truthy(c.description, 'description')
+    t.true((c.examples ?? []).length > 0, 'examples')
+    for (const [name, flag] of Object.entries(c.flags)) if (!flag.hidden) t.truthy(flag.description, `--${name} is documented`)
+    for (const [name, arg] of Object.entries(c.args)) t.truthy(arg.description, `argument ${name} is documented`)
+    for (const flag of ['json', 'color']) t.truthy(c.flags[flag], `--${flag}`)
+    const r = walctl([id, '--help'])
+    t.is(r.code, 0)
+    for (const section of ['USAGE', 'FLAGS', 'GLOBAL FLAGS', 'DESCRIPTION', 'EXAMPLES', 'EXIT CODES']) t.regex(r.stdout, new RegExp(`^${section}$`, 'm'))
+    t.notRegex(r.stdout, /<%=/, 'example templates are rendered')
+  })
+}
+
+test('an unknown command is a usage error (64) naming it and the closest command', (t) => {
+  const r = walctl(['frobnicate', 'x'])
+  t.is(r.code, 64)
+  t.is(r.stderr, "walctl: unknown command 'frobnicate'. See 'walctl --help' for the commands.\n")
+  t.is(r.stdout, '')
+  const typo = walctl(['verfy', './wal'])
+  t.is(typo.code, 64)
+  t.regex(typo.stderr, /^walctl: unknown command 'verfy'; did you mean 'verify'\?/)
+  const json = walctl(['verfy', './wal', '--json'])
+  t.is(json.code, 64)
+  t.is(json.stderr, '')
+  t.deepEqual(JSON.parse(json.stdout), {error: {message: "unknown command 'verfy'; did you mean 'verify'? See 'walctl --help' for the commands.", exitCode: 64}})
+})
+
+function completionCache(): {env: NodeJS.ProcessEnv; dir: string} {
+  const home = tempDir('walctl-home-')
+  return {env: {HOME: home, XDG_CACHE_HOME: path.join(home, '.cache')}, dir: path.join(home, '.cache', 'walctl', 'autocomplete')}
+}
+
+function complete(script: string, words: string[]): string[] {
+  const cword = words.length - 1
+  const shell = `source ${JSON.stringify(script)}; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${cword}; _walctl_autocomplete; printf '%s\\n' "\${COMPREPLY[@]}"`
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', shell], {encoding: 'utf8'})
+  return r.stdout.split('\n').filter(Boolean)
+}
+
+test('walctl autocomplete: setup instructions, a bash script, and completion that works in bash', (t) => {
+  const {env, dir} = completionCache()
+  const howto = walctl(['autocomplete', 'bash'], {env})
+  t.is(howto.code, 0, howto.stderr)
+  t.regex(howto.stdout, /walctl autocomplete script bash/)
+  const script = walctl(['autocomplete', 'script', 'bash'], {env})
+  t.is(script.code, 0)
+  t.regex(script.stdout, /WALCTL_AC_BASH_SETUP_PATH=/)
+  const functions = path.join(dir, 'functions', 'bash', 'walctl.bash')
+  t.true(fs.existsSync(functions), 'the completion cache is built')
+  t.deepEqual(complete(functions, ['walctl', 've']), ['verify'])
+  t.deepEqual(complete(functions, ['walctl', 're']).sort(), ['recover'])
+  t.deepEqual(complete(functions, ['walctl', 'verify', '--q']), ['--quiet'])
+  t.deepEqual(complete(functions, ['walctl', '']).filter((c) => ownCommands.includes(c)).sort(), ownCommands)
+})
+
+test('walctl autocomplete zsh writes a zsh completion function naming every command', (t) => {
+  const {env, dir} = completionCache()
+  const r = walctl(['autocomplete', 'zsh'], {env})
+  t.is(r.code, 0, r.stderr)
+  const zsh = fs.readFileSync(path.join(dir, 'functions', 'zsh', '_walctl'), 'utf8')
+  for (const id of ownCommands) t.regex(zsh, new RegExp(`\\b${id}\\b`))
+})
