@@ -1,7 +1,46 @@
+// CRC-32/IEEE (zlib's crc32). zlib's native crc32 runs at several GB/s but
+// each call from JavaScript costs a fixed few hundred nanoseconds (a view to
+// make, a binding to cross); for the small records a WAL is full of, a
+// slicing-by-8 table loop in JavaScript is faster. bench/run.ts measures the
+// switch point (docs/PERFORMANCE.md).
 import {crc32 as zlibCrc32} from 'node:zlib'
 
-/** CRC-32/IEEE over `data[start, end)`, natively through zlib. */
+/** Ranges shorter than this are checksummed in JavaScript, longer ones by zlib. */
+export const JS_CRC_MAX = 256
+
+const TABLE = new Int32Array(256 * 8)
+for (let n = 0; n < 256; n++) {
+  let c = n
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+  TABLE[n] = c
+}
+for (let n = 0; n < 256; n++) {
+  let c = TABLE[n]
+  for (let k = 1; k < 8; k++) {
+    c = TABLE[c & 0xff] ^ (c >>> 8)
+    TABLE[k * 256 + n] = c
+  }
+}
+
+/** CRC-32/IEEE of `data[start, end)` by table lookups, eight bytes a step. */
+export function crc32Js(data: Uint8Array, start: number, end: number): number {
+  const t = TABLE
+  let c = -1
+  let i = start
+  const last8 = end - 8
+  while (i <= last8) {
+    c ^= data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)
+    c = t[1792 + (c & 0xff)] ^ t[1536 + ((c >>> 8) & 0xff)] ^ t[1280 + ((c >>> 16) & 0xff)] ^ t[1024 + (c >>> 24)]
+      ^ t[768 + data[i + 4]] ^ t[512 + data[i + 5]] ^ t[256 + data[i + 6]] ^ t[data[i + 7]]
+    i += 8
+  }
+  while (i < end) c = t[(c ^ data[i++]) & 0xff] ^ (c >>> 8)
+  return ~c >>> 0
+}
+
+/** CRC-32/IEEE over `data[start, end)`: in JavaScript for short ranges, natively through zlib for long ones. */
 export function crc32(data: Uint8Array, start = 0, end = data.length): number {
+  if (end - start < JS_CRC_MAX) return crc32Js(data, start, end)
   return zlibCrc32(start === 0 && end === data.length ? data : data.subarray(start, end)) >>> 0
 }
 

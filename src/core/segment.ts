@@ -15,6 +15,15 @@ import {parseSegmentFileName, segmentFileName} from './names.js'
 import {DamagedRegion, scanRecords} from './records.js'
 
 const PAGE = mmap.PAGESIZE
+/**
+ * madvise(MADV_POPULATE_WRITE), Linux 5.14+: makes a range of the mapping
+ * writable in one call. A first write to each page of a shared file mapping
+ * otherwise traps once per page, and here that trap costs more than the copy
+ * and CRC of the records on it (docs/PERFORMANCE.md).
+ */
+const MADV_POPULATE_WRITE = 23
+const POPULATE_FIRST = 256 * 1024
+const POPULATE_MAX = 8 * 1024 * 1024
 
 export interface OpenSegmentOptions {
   readOnly?: boolean
@@ -40,6 +49,10 @@ export class WalSegment {
   private map: Buffer | undefined
   private wp: number
   private syncedTo: number
+  private readonly maxLength: number
+  /** End of the range already populated writable; appends past it populate the next window first. */
+  private populatedTo: number
+  private populateWindow = POPULATE_FIRST
 
   private constructor(file: string, id: number, map: Buffer, header: SegmentHeader, writePointer: number, readOnly: boolean, damage: DamagedRegion[]) {
     this.path = file
@@ -51,6 +64,8 @@ export class WalSegment {
     this.syncedTo = writePointer
     this.readOnly = readOnly
     this.damage = damage
+    this.maxLength = maxPayloadSize(this.capacity)
+    this.populatedTo = readOnly ? this.capacity : Math.floor(writePointer / PAGE) * PAGE
   }
 
   /** Creates `wal_{id}.log` in `dir`, preallocated to `size` bytes, atomically, then opens it for appending. */
@@ -132,22 +147,42 @@ export class WalSegment {
 
   /** Appends one record and returns its record offset. The write pointer moves only once the bytes are in place. */
   append(data: Uint8Array): number {
-    if (this.readOnly) throw new WalError(ExitCode.USAGE, 'segment is open read-only', {file: this.path})
+    const buf = this.map
     const length = data.length
-    if (length === 0) throw new WalError(ExitCode.DATA, 'refusing an empty record: Shardex never writes a zero length', {file: this.path, offset: this.wp})
-    if (length > this.maxPayload) {
-      throw new WalError(ExitCode.DATA, `record of ${length} bytes is larger than a segment of ${this.capacity} bytes can hold (at most ${this.maxPayload})`, {file: this.path})
-    }
-    if (!this.fits(length)) {
-      throw new WalError(ExitCode.DATA, `record of ${length} bytes does not fit: ${this.remaining} bytes left`, {file: this.path, offset: this.wp})
-    }
-    const buf = this.buffer()
     const at = this.wp
+    const end = at + RECORD_HEADER_SIZE + length
+    if (this.readOnly || !buf || length === 0 || end > this.capacity) this.refuse(length)
+    if (end > this.populatedTo) this.populate(end)
     buf.set(data, at + RECORD_HEADER_SIZE)
-    buf.writeUInt32LE(crc32(data), at + 4)
+    buf.writeUInt32LE(crc32(data, 0, length), at + 4)
     buf.writeUInt32LE(length, at)
-    this.wp = at + RECORD_HEADER_SIZE + length
+    this.wp = end
     return at
+  }
+
+  /** Throws the reason an append cannot be made; kept out of append() so that stays small enough to inline. */
+  private refuse(length: number): never {
+    if (this.readOnly) throw new WalError(ExitCode.USAGE, 'segment is open read-only', {file: this.path})
+    if (length === 0) throw new WalError(ExitCode.DATA, 'refusing an empty record: Shardex never writes a zero length', {file: this.path, offset: this.wp})
+    if (length > this.maxLength) {
+      throw new WalError(ExitCode.DATA, `record of ${length} bytes is larger than a segment of ${this.capacity} bytes can hold (at most ${this.maxLength})`, {file: this.path})
+    }
+    if (!this.fits(length)) throw new WalError(ExitCode.DATA, `record of ${length} bytes does not fit: ${this.remaining} bytes left`, {file: this.path, offset: this.wp})
+    return this.buffer() as never
+  }
+
+  /** Populates the mapping writable up to at least `end`, a growing window at a time. */
+  private populate(end: number): void {
+    const from = this.populatedTo
+    const to = Math.min(this.capacity, Math.ceil(Math.max(end, from + this.populateWindow) / PAGE) * PAGE)
+    this.populateWindow = Math.min(POPULATE_MAX, this.populateWindow * 2)
+    try {
+      mmap.advise(this.map!, from, to - from, MADV_POPULATE_WRITE as never)
+      this.populatedTo = to
+    } catch {
+      // An older kernel (EINVAL) or no memory for the page tables now: pages then fault in one by one as they are written.
+      this.populatedTo = this.capacity
+    }
   }
 
   /** Flushes what was appended since the last sync (msync, blocking). */

@@ -1,0 +1,45 @@
+// npm run bench: every figure of docs/PERFORMANCE.md beside a baseline
+// measured in the same run, printed as a table and written to
+// bench/results.json. Not part of npm test.
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import {coreBenches, crcSwitchBench, faultBench, scanBenches} from './core.js'
+import {Figure, printTable, removeTemps, ROOT} from './lib.js'
+
+const only = process.argv.slice(2)
+const want = (name: string): boolean => only.length === 0 || only.includes(name)
+const figures: Figure[] = []
+const started = Date.now()
+const load = os.loadavg()
+
+function section(name: string, f: () => void | Promise<void>): Promise<void> | void {
+  if (!want(name)) return
+  process.stderr.write(`bench: ${name}...\n`)
+  return f()
+}
+
+try {
+  await section('crc', () => crcSwitchBench(figures))
+  await section('faults', () => faultBench(3, figures))
+  await section('core', () => {
+    const ctx = coreBenches([100, 4096, 65_536], 5, figures)
+    scanBenches(ctx, 7, figures)
+  })
+} finally {
+  removeTemps()
+}
+
+process.stdout.write(`${printTable(figures)}\n`)
+const results = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
+  loadAverageAtStart: load,
+  loadAverageAtEnd: os.loadavg(),
+  seconds: (Date.now() - started) / 1000,
+  figures,
+}
+fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`)
+process.stderr.write(`bench: ${results.seconds.toFixed(0)} s, load average ${load.map((l) => l.toFixed(1)).join(' ')} at start; bench/results.json written\n`)
