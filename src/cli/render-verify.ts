@@ -15,5 +15,8 @@ export function renderVerify(report: VerifyReport): string {
   }
   const n = report.segments.length
   lines.push(`${report.verdict}: ${n} segment(s), ${report.records} record(s), ${formatBytes(report.payloadBytes)} of payload${report.problems.length > 0 ? `, ${report.problems.length} problem(s)` : ''}`)
+  const dir = JSON.stringify(report.dir)
+  if (report.verdict === 'repairable') lines.push(`repair without losing a complete record: walctl recover ${dir} (--dry-run shows the plan)`)
+  if (report.verdict === 'damaged') lines.push(`see what each repair keeps and drops: walctl recover ${dir} --dry-run --mode point-in-time (or --mode salvage)`)
   return lines.join('\n') + '\n'
 }
