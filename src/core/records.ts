@@ -101,8 +101,8 @@ export function scanRecords(buf: Buffer, options: RecordScanOptions = {}): Recor
 
   const report = (region: Omit<DamagedRegion, 'hidesRecords' | 'end'>, next: number, minEnd: number): void => {
     if (cleanEnd < 0) cleanEnd = lastRecordEnd
-    const tail = lastNonZeroEnd(buf, region.offset, capacity)
-    const end = next >= 0 ? next : Math.min(capacity, Math.max(minEnd, tail))
+    // Only a tail region needs its last non-zero byte: a scan per region would be quadratic.
+    const end = next >= 0 ? next : Math.min(capacity, Math.max(minEnd, lastNonZeroEnd(buf, region.offset, capacity)))
     const full: DamagedRegion = {...region, end, hidesRecords: next >= 0}
     damage.push(full)
     onDamage?.(full)
