@@ -15,6 +15,13 @@ export type {VerifyReport} from './core/verify.js'
 export {recoverWal, recoverWal as recover, RECOVER_MODES} from './core/recover.js'
 export type {ActionReport, ModeSummary, RecoverMode, RecoverOptions, RecoverResult} from './core/recover.js'
 
+export {collectGarbage} from './core/gc.js'
+export type {GcOptions, GcPolicy, GcResult, GcSegment} from './core/gc.js'
+export {
+  acquireWriterLock, tryAcquireWriterLock, readLockHolder, describeHolder, describeTakeover, LockedError, WriterLock, LOCK_FILE, LOCK_MUTEX,
+} from './core/lock.js'
+export type {AcquireOptions, LockHolder, Takeover, TakeoverReason} from './core/lock.js'
+
 export {ExitCode, WalError, CorruptionError} from './core/errors.js'
 export type {ExitCodeValue, WalErrorOptions} from './core/errors.js'
 
