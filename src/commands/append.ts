@@ -25,7 +25,9 @@ export default class Append extends WalCommand {
   static summary = 'Append records; print each one\'s position once it is durable.'
   static description = `Each DATA argument is one record (its UTF-8 bytes); --file adds a whole file as one record; --stdin reads records from standard input (in that order when combined). Records are appended to the newest segment, rotating to a new one when a record does not fit; a record never spans segments.
 
-Group commit: one msync per batch of at most --batch-records records or --batch-ms milliseconds while streaming. Each record's position (SEGMENT:OFFSET, the offset of its record header) is printed only after its batch is synced, one per line, in input order. A bad input line stops the stream: the records before it are synced and printed, nothing after it is written, and the error names the line.`
+Group commit: one msync per batch of at most --batch-records records or --batch-ms milliseconds while streaming. Each record's position (SEGMENT:OFFSET, the offset of its record header) is printed only after its batch is synced, one per line, in input order. A bad input line stops the stream: the records before it are synced and printed, nothing after it is written, and the error names the line.
+
+The WAL's writer lock is held from before the write pointer is recovered until the last sync (for --stdin, until standard input ends): another walctl writer fails at once with exit 75 naming the holder, or waits with --wait SECONDS. A lock left by a writer that died (same host, pid gone) is taken over, with a note on stderr.`
   static examples = [
     '<%= config.bin %> <%= command.id %> ./wal "first record" "second record"',
     '<%= config.bin %> <%= command.id %> ./wal --file snapshot.bin',

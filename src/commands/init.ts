@@ -18,7 +18,7 @@ export interface InitResult {
 
 export default class Init extends WalCommand {
   static summary = 'Create a new WAL with its first, preallocated segment.'
-  static description = `Creates DIR if it does not exist and writes wal_000001.log, preallocated to the segment size, atomically (temporary file, fsync, rename, fsync of the directory). Refuses a directory that already holds segments. Given a Shardex index root holding wal/, the segment goes into wal/.`
+  static description = `Creates DIR if it does not exist and writes wal_000001.log, preallocated to the segment size, atomically (temporary file, fsync, rename, fsync of the directory). Refuses a directory that already holds segments. Given a Shardex index root holding wal/, the segment goes into wal/. Takes the WAL's writer lock while it writes: exit 75 at once while another walctl writer holds it, unless --wait SECONDS.`
   static examples = [
     '<%= config.bin %> <%= command.id %> /var/lib/app/wal',
     '<%= config.bin %> <%= command.id %> ./wal --segment-size 64MiB',

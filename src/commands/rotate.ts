@@ -13,7 +13,7 @@ export interface RotateResult {
 
 export default class Rotate extends WalCommand {
   static summary = 'Start the next segment now, even if the current one is not full.'
-  static description = 'Syncs the current segment and creates the next one (highest id + 1), preallocated and atomically. Prints the new segment id.'
+  static description = 'Syncs the current segment and creates the next one (highest id + 1), preallocated and atomically. Prints the new segment id. Takes the WAL\'s writer lock while it writes: exit 75 at once while another walctl writer holds it, unless --wait SECONDS.'
   static examples = ['<%= config.bin %> <%= command.id %> ./wal']
   static args = {dir: walDirArg}
   static flags = {wait: waitFlag}
