@@ -5,6 +5,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import {coreBenches, crcSwitchBench, faultBench, scanBenches} from './core.js'
+import {coldStartBench, durableBench, stdinBench, verifyBigBench} from './cli.js'
 import {Figure, printTable, removeTemps, ROOT} from './lib.js'
 
 const only = process.argv.slice(2)
@@ -26,6 +27,10 @@ try {
     const ctx = coreBenches([100, 4096, 65_536], 5, figures)
     scanBenches(ctx, 7, figures)
   })
+  await section('stdin', () => stdinBench(3, figures))
+  await section('verify1g', () => verifyBigBench(3, figures))
+  await section('cold', () => coldStartBench(15, figures))
+  await section('durable', () => durableBench(200, 15, figures))
 } finally {
   removeTemps()
 }

@@ -1,0 +1,166 @@
+// End-to-end figures through real walctl processes: append --stdin, verify
+// of a 1 GiB WAL, cold start, and durable single appends.
+import {randomBytes} from 'node:crypto'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from '../src/core/format.js'
+import {segmentFileName} from '../src/core/names.js'
+import {WalSegment} from '../src/core/segment.js'
+import {Figure, median, MiB, mustSucceed, now, percentile, ROOT, run, tempDir, walctl} from './lib.js'
+
+const node = process.execPath
+
+export function stdinBench(repeats: number, figures: Figure[]): void {
+  const dir = tempDir('stdin')
+  const input = path.join(dir, 'input.txt')
+  const lines = 1_000_000
+  {
+    // 100 bytes of printable text per line, no newline inside.
+    const alphabet = Buffer.from('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_')
+    const block = Buffer.allocUnsafe(101 * 10_000)
+    const fd = fs.openSync(input, 'w')
+    for (let b = 0; b < lines / 10_000; b++) {
+      const rnd = randomBytes(100 * 10_000)
+      for (let i = 0; i < 10_000; i++) {
+        for (let j = 0; j < 100; j++) block[i * 101 + j] = alphabet[rnd[i * 100 + j] & 63]
+        block[i * 101 + 100] = 10
+      }
+      fs.writeSync(fd, block)
+    }
+    fs.closeSync(fd)
+  }
+  const walMs: number[] = []
+  const walCpu: number[] = []
+  const baseMs: number[] = []
+  for (let i = 0; i < repeats; i++) {
+    const fdIn = fs.openSync(input, 'r')
+    const b = run(node, [path.join(ROOT, 'bench', 'baseline-stdin.mjs')], {stdio: [fdIn, 'ignore', 'pipe'], rss: true})
+    fs.closeSync(fdIn)
+    baseMs.push(mustSucceed(b, 'baseline-stdin').ms)
+    const wal = path.join(dir, `wal${i}`)
+    mustSucceed(walctl(['init', wal, '--segment-size', '64MiB']), 'init')
+    const fdIn2 = fs.openSync(input, 'r')
+    const r = mustSucceed(walctl(['append', wal, '--stdin'], {stdio: [fdIn2, 'ignore', 'pipe'], rss: true}), 'append --stdin')
+    fs.closeSync(fdIn2)
+    walMs.push(r.ms)
+    if (r.cpuMs !== undefined) walCpu.push(r.cpuMs)
+    if (i === 0) {
+      const v = walctl(['verify', wal, '--json'], {stdio: ['ignore', 'pipe', 'pipe']})
+      void v
+      const segs = fs.readdirSync(wal).filter((n) => n.endsWith('.log')).length
+      if (segs !== 2) throw new Error(`append --stdin left ${segs} segments, expected 2`)
+    }
+    fs.rmSync(wal, {recursive: true})
+  }
+  const ms = median(walMs)
+  const base = median(baseMs)
+  figures.push({group: 'cli', name: 'append --stdin 1,000,000 x 100 B (durable at exit)', value: lines / (ms / 1000), unit: 'rec/s', baselineName: 'bare node split + crc32', baseline: lines / (base / 1000), ratio: base / ms,
+    target: '>= 1 M rec/s', met: lines / (ms / 1000) >= 1e6, extra: {wallMs: ms, baselineWallMs: base, cpuMs: median(walCpu), runs: walMs.map((x) => Math.round(x)).join(' ')}})
+}
+
+/** Builds a WAL of `total` bytes of 64 MiB segments of 4 KiB records: one written by the core, the rest copies. */
+function buildBigWal(dir: string, total: number): {records: number} {
+  const segSize = 64 * MiB
+  const first = WalSegment.create(dir, 1, segSize)
+  const pool = Array.from({length: 64}, () => randomBytes(4096))
+  let n = 0
+  while (first.fits(4096)) first.append(pool[n++ & 63])
+  first.close()
+  const count = total / segSize
+  for (let id = 2; id <= count; id++) fs.copyFileSync(path.join(dir, segmentFileName(1)), path.join(dir, segmentFileName(id)))
+  void FIRST_RECORD_OFFSET
+  void RECORD_HEADER_SIZE
+  return {records: n * count}
+}
+
+export function verifyBigBench(repeats: number, figures: Figure[]): void {
+  const free = fs.statfsSync(path.dirname(tempDir('probe')))
+  const gib = 1024 * MiB
+  if (free.bavail * free.bsize < 3 * gib) throw new Error('less than 3 GiB free under the temp directory: not building the 1 GiB WAL')
+  const dir = tempDir('verify1g')
+  const {records} = buildBigWal(dir, gib)
+  const walMs: number[] = []
+  const rss: number[] = []
+  const cpuMs: number[] = []
+  const baseMs: number[] = []
+  const baseRss: number[] = []
+  for (let i = 0; i < repeats; i++) {
+    const b = mustSucceed(run(node, [path.join(ROOT, 'bench', 'baseline-verify.mjs'), dir], {rss: true}), 'baseline-verify')
+    baseMs.push(b.ms)
+    if (b.peakRss) baseRss.push(b.peakRss)
+    const r = mustSucceed(walctl(['verify', dir, '--quiet'], {rss: true}), 'verify 1 GiB')
+    walMs.push(r.ms)
+    if (r.peakRss) rss.push(r.peakRss)
+    if (r.cpuMs !== undefined) cpuMs.push(r.cpuMs)
+  }
+  const ms = median(walMs)
+  const base = median(baseMs)
+  const peak = Math.max(...rss)
+  const limit = 2 * 64 * MiB + 64 * MiB
+  figures.push({group: 'cli', name: 'verify 1 GiB (16 x 64 MiB, 4 KiB records), GB/s', value: gib / 1e9 / (ms / 1000), unit: 'GB/s', baselineName: 'bare node pread + crc32', baseline: gib / 1e9 / (base / 1000), ratio: base / ms,
+    extra: {wallMs: ms, baselineWallMs: base, cpuMs: median(cpuMs), records}})
+  figures.push({group: 'cli', name: 'verify 1 GiB, peak RSS', value: peak / MiB, unit: 'MiB', baselineName: 'bare node pread + crc32', baseline: Math.max(...baseRss) / MiB, ratio: Math.max(...baseRss) / peak,
+    target: '<= 2 segments + 64 MiB (192 MiB)', met: peak <= limit})
+}
+
+export function coldStartBench(repeats: number, figures: Figure[]): void {
+  const dir = tempDir('cold')
+  const wal = path.join(dir, 'wal')
+  mustSucceed(walctl(['init', wal]), 'init')
+  const bare: number[] = []
+  const version: number[] = []
+  const verify: number[] = []
+  for (let i = 0; i < repeats; i++) {
+    bare.push(mustSucceed(run(node, ['-e', '0']), 'node -e 0').ms)
+    version.push(mustSucceed(walctl(['--version']), '--version').ms)
+    verify.push(mustSucceed(walctl(['verify', wal]), 'verify').ms)
+  }
+  const b = median(bare)
+  for (const [name, xs] of [['walctl --version', version], ['walctl verify (empty WAL)', verify]] as const) {
+    const m = median(xs)
+    figures.push({group: 'cold start', name: `${name}, ms`, value: m, unit: 'ms', baselineName: 'node -e 0', baseline: b, ratio: b / m,
+      target: '<= node -e 0 + 80 ms', met: m - b <= 80, extra: {overMs: m - b, p90: percentile(xs, 90)}})
+  }
+}
+
+export function durableBench(repeats: number, cliRepeats: number, figures: Figure[]): void {
+  const dir = tempDir('durable')
+  const raw = path.join(dir, 'raw.bin')
+  const fd = fs.openSync(raw, 'w+')
+  fs.writeSync(fd, Buffer.alloc(MiB), 0, MiB, 0)
+  fs.fsyncSync(fd)
+  const seg = WalSegment.create(dir, 1, 64 * MiB)
+  const rec = randomBytes(100)
+  const rawLat: number[] = []
+  const coreLat: number[] = []
+  for (let i = 0; i < repeats; i++) {
+    let t0 = now()
+    fs.writeSync(fd, rec, 0, 100, (i * 100) % (MiB - 100))
+    fs.fdatasyncSync(fd)
+    rawLat.push(now() - t0)
+    t0 = now()
+    seg.append(rec)
+    seg.sync()
+    coreLat.push(now() - t0)
+  }
+  fs.closeSync(fd)
+  seg.close()
+  const rp50 = percentile(rawLat, 50)
+  const rp99 = percentile(rawLat, 99)
+  const cp50 = percentile(coreLat, 50)
+  figures.push({group: 'durable', name: 'core append + sync (msync) p50, ms', value: cp50, unit: 'ms', baselineName: 'write + fdatasync p50', baseline: rp50, ratio: rp50 / cp50,
+    target: '<= 1.2x raw fdatasync', met: cp50 <= 1.2 * rp50, extra: {p99: percentile(coreLat, 99), rawP99: rp99}})
+  figures.push({group: 'durable', name: 'core append + sync (msync) p99, ms', value: percentile(coreLat, 99), unit: 'ms', baselineName: 'write + fdatasync p99', baseline: rp99, ratio: rp99 / percentile(coreLat, 99)})
+  const wal = path.join(dir, 'wal')
+  mustSucceed(walctl(['init', wal]), 'init')
+  const cli: number[] = []
+  const bare: number[] = []
+  for (let i = 0; i < cliRepeats; i++) {
+    bare.push(mustSucceed(run(node, ['-e', '0']), 'node -e 0').ms)
+    cli.push(mustSucceed(walctl(['append', wal, 'x']), 'append x').ms)
+  }
+  const floor = median(bare) + rp50
+  figures.push({group: 'durable', name: 'walctl append DIR x p50, ms', value: percentile(cli, 50), unit: 'ms', baselineName: 'node -e 0 + fdatasync p50', baseline: floor, ratio: floor / percentile(cli, 50),
+    extra: {p99: percentile(cli, 99), nodeP50: median(bare)}})
+  figures.push({group: 'durable', name: 'walctl append DIR x p99, ms', value: percentile(cli, 99), unit: 'ms', baselineName: 'node -e 0 + fdatasync p99', baseline: percentile(bare, 99) + rp99, ratio: (percentile(bare, 99) + rp99) / percentile(cli, 99)})
+}

@@ -1,0 +1,37 @@
+// bin/run.js answers --version itself, without loading oclif: its line must
+// be exactly the one oclif prints, and everything else must still reach oclif.
+import {spawnSync} from 'node:child_process'
+import * as path from 'node:path'
+import {pathToFileURL} from 'node:url'
+import test from 'ava'
+import {BIN, ROOT, walctl} from './helpers/cli.js'
+
+function oclifVersion(args: string[]): string {
+  const script = `import {execute, settings} from '@oclif/core'; settings.enableAutoTranspile = false; await execute({dir: ${JSON.stringify(pathToFileURL(BIN).href)}, args: ${JSON.stringify(args)}})`
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}})
+  return r.stdout.toString()
+}
+
+test('walctl --version prints exactly what oclif prints, exit 0', (t) => {
+  const r = walctl(['--version'])
+  t.is(r.code, 0)
+  t.is(r.stderr, '')
+  t.regex(r.stdout, /^walctl\/\d+\.\d+\.\d+\S* \S+-\S+ node-v\d+\.\d+\.\d+\n$/)
+  t.is(r.stdout, oclifVersion(['--version']))
+})
+
+test('extra words after --version are ignored, as oclif ignores them', (t) => {
+  const r = walctl(['--version', 'verify'])
+  t.is(r.code, 0)
+  t.is(r.stdout, oclifVersion(['--version', 'verify']))
+})
+
+test('anything else still goes through oclif: --help lists the commands, -v is not a version flag', (t) => {
+  const help = walctl(['--help'])
+  t.is(help.code, 0)
+  for (const id of ['init', 'append', 'verify', 'dump']) t.regex(help.stdout, new RegExp(`\\b${id}\\b`))
+  const v = walctl(['-v'])
+  t.not(v.code, 0)
+  t.is(v.stdout, '')
+  t.is(path.basename(BIN), 'run.js')
+})
