@@ -4,7 +4,7 @@
 // it is shown only once something valid follows it or the segment is left
 // for a newer one. Read-only, like the rest of the dump.
 import * as fs from 'node:fs'
-import {listWal} from '../directory.js'
+import {listWal, resolveWalDir} from '../directory.js'
 import {readAt} from '../files.js'
 import {FIRST_RECORD_OFFSET, MAGIC} from '../format.js'
 import {checkHeader} from '../header-check.js'
@@ -172,7 +172,7 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
 
   while (!o.stopped() && !result.stopped) {
     progressed = false
-    const newer = target.file ? [] : safeList(target.dir).filter((s) => s.id > (cur?.id ?? 0))
+    const newer = target.file ? [] : listSegments(target).filter((s) => s.id > (cur?.id ?? 0))
     if (cur) {
       scanPiece(cur, newer.length > 0)
       if (newer.length > 0) endSegment(cur)
@@ -191,9 +191,18 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
   return result
 }
 
-function safeList(dir: string) {
+/** The WAL's segments now; until the first appears, the input is resolved again (an index root may gain its wal/). */
+function listSegments(target: DumpTarget) {
   try {
-    return listWal(dir).segments
+    let segments = listWal(target.dir).segments
+    if (segments.length === 0) {
+      const dir = resolveWalDir(target.input)
+      if (dir !== target.dir) {
+        target.dir = dir
+        segments = listWal(dir).segments
+      }
+    }
+    return segments
   } catch {
     return []
   }

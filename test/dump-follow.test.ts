@@ -1,0 +1,89 @@
+// dump --follow: a real child process polls the WAL while other processes
+// append to it and rotate it; it prints each new record once, in order, and
+// ends with exit 0 on SIGINT.
+import {ChildProcess, spawn} from 'node:child_process'
+import * as path from 'node:path'
+import test from 'ava'
+import {BIN, walctl} from './helpers/cli.js'
+import {tempDir} from './helpers/fixtures.js'
+
+interface Follower {
+  child: ChildProcess
+  lines: () => Array<{segment: number; offset: number; data: string; kind?: string}>
+  /** Resolves once `n` lines are out (or rejects after a generous deadline). */
+  waitFor: (n: number) => Promise<void>
+  exit: Promise<{code: number | null; signal: NodeJS.Signals | null; stderr: string}>
+}
+
+function follow(args: string[]): Follower {
+  const child = spawn(process.execPath, [BIN, 'dump', ...args], {env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+  let out = ''
+  let err = ''
+  const waiters: Array<() => void> = []
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString()
+    for (const w of waiters.splice(0)) w()
+  })
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString()
+  })
+  const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as {segment: number; offset: number; data: string; kind?: string})
+  const exit = new Promise<{code: number | null; signal: NodeJS.Signals | null; stderr: string}>((resolve) => {
+    child.on('exit', (code, signal) => resolve({code, signal, stderr: err}))
+  })
+  const waitFor = async (n: number): Promise<void> => {
+    const deadline = Date.now() + 60_000
+    while (lines().length < n) {
+      if (Date.now() > deadline) throw new Error(`waited for ${n} lines, got ${lines().length}: ${out}\n${err}`)
+      if (child.exitCode !== null) throw new Error(`follower exited with ${child.exitCode}: ${err}`)
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve)
+        setTimeout(resolve, 200)
+      })
+    }
+  }
+  return {child, lines, waitFor, exit}
+}
+
+const text = (hex: string): string => Buffer.from(hex, 'hex').toString()
+
+test('--follow prints records appended by another process and records in new segments, then exits 0 on SIGINT', async (t) => {
+  const dir = path.join(tempDir(), 'wal')
+  t.is(walctl(['init', dir, '--segment-size', '1024']).code, 0)
+  t.is(walctl(['append', dir, 'one', 'two']).code, 0)
+  const f = follow([dir, '--follow', '--format', 'jsonl', '--interval', '50ms'])
+  await f.waitFor(2)
+  t.is(walctl(['append', dir, 'three']).code, 0)
+  await f.waitFor(3)
+  // Rotation by hand, then 900-byte records that each need a segment of their own after the first.
+  t.is(walctl(['rotate', dir]).code, 0)
+  t.is(walctl(['append', dir, 'four']).code, 0)
+  const big = ['x', 'y', 'z'].map((c) => c.repeat(900))
+  t.is(walctl(['append', dir, ...big]).code, 0)
+  await f.waitFor(7)
+  f.child.kill('SIGINT')
+  const exit = await f.exit
+  t.is(exit.code, 0, exit.stderr)
+  t.is(exit.stderr, '')
+  const lines = f.lines()
+  t.deepEqual(lines.map((l) => text(l.data)), ['one', 'two', 'three', 'four', ...big], 'each record once, in order')
+  t.deepEqual(lines.map((l) => l.segment), [1, 1, 1, 2, 2, 3, 4])
+  t.true(lines.every((l) => l.kind === undefined), 'no damage reported for records in flight')
+})
+
+test('--follow on a directory with no segment yet waits for the first; --limit ends it', async (t) => {
+  const dir = path.join(tempDir(), 'wal')
+  const f = follow([path.dirname(dir), '--follow', '--format', 'jsonl', '--interval', '50ms', '--limit', '2'])
+  t.is(walctl(['init', dir, '--segment-size', '4096']).code, 0)
+  t.is(walctl(['append', dir, 'a', 'b', 'c']).code, 0)
+  const exit = await f.exit
+  t.is(exit.code, 0, exit.stderr)
+  t.deepEqual(f.lines().map((l) => text(l.data)), ['a', 'b'])
+})
+
+test('--follow refuses --format json and --stats', (t) => {
+  const dir = path.join(tempDir(), 'wal')
+  walctl(['init', dir])
+  t.is(walctl(['dump', dir, '--follow', '--format', 'json']).code, 64)
+  t.is(walctl(['dump', dir, '--follow', '--stats']).code, 64)
+})
