@@ -12,11 +12,11 @@ import {renderGc} from '../cli/render-gc.js'
 export default class Gc extends WalCommand {
   static summary = 'Remove (or archive) old segments: after a flush point, or by count, total size or age.'
   static description = `Policies, one or more:
-  --upto POS              the flush point: remove every segment whose records all lie before POS (SEGMENT:OFFSET, as append prints it).
-  --keep N                keep the newest N segments; alone, remove all the others.
-  --max-total-size SIZE   remove the oldest segments until the WAL's segments take at most SIZE.
-  --max-age DURATION      remove the oldest segments last written (file mtime) longer ago than DURATION (30m, 12h, 7d).
-Combined: the larger of what --max-total-size and --max-age ask for goes, and --upto and --keep each limit it (they protect segments). Given only --upto and/or --keep, the stricter of them decides.
+- --upto POS, the flush point (SEGMENT:OFFSET, as append prints it): remove every segment whose records all lie before POS.
+- --keep N: keep the newest N segments; alone, remove all the others.
+- --max-total-size SIZE: remove the oldest segments until the WAL's segments take at most SIZE.
+- --max-age DURATION: remove the oldest segments last written (file mtime) longer ago than DURATION (30m, 12h, 7d).
+Combined, the larger of what --max-total-size and --max-age ask for goes, and --upto and --keep each limit it: they protect segments. Given only --upto and/or --keep, the stricter of them decides.
 
 Safety: gc removes the oldest segments first and only contiguously, so it never leaves a gap; never the newest segment; never the segment holding --upto or any after it. It refuses, exit 2 and nothing removed, when the segments that would go are not a clean prefix: an id is missing among or after them, or a segment that stays has damage 'walctl verify' calls damaged (the older segments may be needed to recover from it); --force overrides that.
 
