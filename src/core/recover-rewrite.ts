@@ -5,9 +5,10 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
-import {createFileAtomic, fsyncDir, readAt} from './files.js'
+import {createFileAtomic, fsyncDir} from './files.js'
 import {encodeHeader, FIELD, FIRST_RECORD_OFFSET} from './format.js'
 import {HeaderPlan, SegmentAction} from './recover-plan.js'
+import {readSegment} from './scan.js'
 
 /** The bytes a rewritten segment starts with: header, then the kept ranges back to back. Zeros follow to the segment size. */
 export function rewrittenHead(original: Buffer, keep: ReadonlyArray<[number, number]>, header: HeaderPlan): Buffer {
@@ -27,22 +28,6 @@ export function rewrittenHead(original: Buffer, keep: ReadonlyArray<[number, num
     at += b - a
   }
   return out
-}
-
-export function readWhole(file: string): Buffer {
-  let fd: number
-  try {
-    fd = fs.openSync(file, 'r')
-  } catch (error) {
-    throw fsError(error, file, 'open for reading')
-  }
-  try {
-    return readAt(fd, 0, fs.fstatSync(fd).size)
-  } catch (error) {
-    throw fsError(error, file, 'read')
-  } finally {
-    fs.closeSync(fd)
-  }
 }
 
 export function fsyncFile(file: string): void {
@@ -65,7 +50,7 @@ export function fsyncFile(file: string): void {
 export function applyAction(action: SegmentAction, segmentSize: number, quarantineDir: string): void {
   switch (action.action) {
     case 'rewrite': {
-      const head = rewrittenHead(readWhole(action.file), action.keep, action.header!)
+      const head = rewrittenHead(readSegment(action.file).data, action.keep, action.header!)
       createFileAtomic(action.file, head, segmentSize, {replace: true})
       return
     }

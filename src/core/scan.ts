@@ -186,7 +186,7 @@ function scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], se
  * buffer when too small, keeping its first `from` bytes); returns the buffer
  * and the view of the file's bytes in it.
  */
-function readSegment(file: string, into: Buffer, from = 0): {backing: Buffer; data: Buffer} {
+export function readSegment(file: string, into: Buffer = Buffer.alloc(0), from = 0): {backing: Buffer; data: Buffer} {
   let fd: number
   try {
     fd = fs.openSync(file, 'r')
