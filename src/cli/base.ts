@@ -46,6 +46,8 @@ export abstract class WalCommand extends Command {
 
   async catch(err: Error & {exitCode?: number}): Promise<never | void> {
     if (err instanceof Errors.ExitError) throw err
+    // A failed parse is reported below as walctl's usage error; oclif would add a development-mode warning that the command never parsed.
+    if (isParseError(err)) this.parsed = true
     const {exitCode, message, wal} = describeError(err)
     process.exitCode = exitCode
     if (this.jsonEnabled()) {
