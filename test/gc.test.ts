@@ -339,13 +339,14 @@ test('gc refusals through the CLI: exit 2 on damage, 64 without a policy or with
   fs.unlinkSync(path.join(dir, segmentFileName(3)))
   const before = snapshot(dir)
   const [damaged, none, badAge, badUpto, keep0, sameArchive, pastEnd] = await Promise.all([
-    walctlAsync(['gc', dir, '--keep', '1']),
+    // Those that get as far as the lock wait for each other.
+    walctlAsync(['gc', dir, '--keep', '1', '--wait', '60']),
     walctlAsync(['gc', dir]),
     walctlAsync(['gc', dir, '--max-age', 'soon']),
     walctlAsync(['gc', dir, '--upto', 'three']),
     walctlAsync(['gc', dir, '--keep', '0']),
-    walctlAsync(['gc', dir, '--keep', '1', '--archive', dir]),
-    walctlAsync(['gc', dir, '--upto', '9:89', '--json']),
+    walctlAsync(['gc', dir, '--keep', '1', '--archive', dir, '--wait', '60']),
+    walctlAsync(['gc', dir, '--upto', '9:89', '--json', '--wait', '60']),
   ])
   t.is(damaged.code, 2, damaged.stderr)
   t.regex(damaged.stderr, /^walctl: .*refusing to remove wal_000001\.log\.\.wal_000002\.log: segment 3 is missing/)
