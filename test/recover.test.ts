@@ -7,6 +7,8 @@ import test from 'ava'
 import {crc32} from 'crc'
 import {acquireWriterLock} from '../src/core/lock.js'
 import {recoverWal, RECOVER_MODES} from '../src/core/recover.js'
+import {planRecovery, takeInventory} from '../src/core/recover-plan.js'
+import {applyAction} from '../src/core/recover-rewrite.js'
 import {scanWal} from '../src/core/scan.js'
 import {walctl, walctlAsync} from './helpers/cli.js'
 import {buildWal, flipByte, payloadFor, recordOffset, segPath, shardexOpen, u32le, writeBytes} from './helpers/corrupt.js'
@@ -117,7 +119,7 @@ test('point-in-time moves later segments into the quarantine (nothing deleted); 
   const j = JSON.parse(r.stdout) as RecoverJson
   t.is(j.verdictAfter, 'clean')
   t.deepEqual(j.records, {before: 19, kept: 10, dropped: 9})
-  t.deepEqual(j.actions.map((a) => [a.action, a.segment]), [['rewrite', 2], ['move', 3]])
+  t.deepEqual(j.actions.map((a) => [a.action, a.segment]), [['move', 3], ['rewrite', 2]])
   const q = j.quarantine!
   t.is(path.dirname(q), path.join(w.dir, 'quarantine'))
   t.regex(path.basename(q), /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z$/)
@@ -227,3 +229,43 @@ for (const family of FIXTURE_FAMILIES) {
     }
   })
 }
+
+test('a recover interrupted after any of its steps, then run again, ends with the same records and a clean WAL', (t) => {
+  const edits: Array<[string, (w: ReturnType<typeof buildWal>) => void]> = [
+    ['two damaged segments', (w) => {
+      flipByte(segPath(w, 1), recordOffset(w, 2) + 9)
+      writeBytes(segPath(w, 2), recordOffset(w, 12), u32le(0))
+    }],
+    ['a missing middle segment and a torn tail before it', (w) => {
+      fs.unlinkSync(segPath(w, 2))
+      writeBytes(segPath(w, 1), recordOffset(w, 7) + 20, Buffer.alloc(28))
+    }],
+  ]
+  for (const [name, edit] of edits) {
+    for (const mode of ['point-in-time', 'salvage'] as const) {
+      const reference = buildWal()
+      edit(reference)
+      const plan = planRecovery(takeInventory(reference.dir))
+      const steps = plan.modes[mode].actions
+      t.true(steps.length >= 2, `${name} ${mode}`)
+      const expected = recoverWal(reference.dir, {mode})
+      const want = shardexOpen(reference.dir).records.map(String)
+      for (let k = 1; k < steps.length; k++) {
+        const w = buildWal()
+        edit(w)
+        // The first k steps of the same plan, as if the process died after them.
+        const partial = planRecovery(takeInventory(w.dir)).modes[mode].actions
+        const q = path.join(w.dir, 'quarantine', 'interrupted')
+        fs.mkdirSync(q, {recursive: true})
+        for (const a of partial.slice(0, k)) applyAction(a, plan.segmentSize, q)
+        const r = recoverWal(w.dir, {mode})
+        t.is(r.exitCode, 0, `${name} ${mode} after ${k} step(s)`)
+        t.is(r.verdictAfter, 'clean')
+        const open = shardexOpen(w.dir)
+        t.deepEqual(open.errors, [])
+        t.deepEqual(open.records.map(String), want, `${name} ${mode} after ${k} step(s)`)
+      }
+      t.is(expected.exitCode, 0)
+    }
+  }
+})

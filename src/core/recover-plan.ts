@@ -224,9 +224,11 @@ class Planner {
     const cut = this.firstDamage()
     const ids = [...this.byId.keys()]
     if (!cut) return this.outcome('point-in-time', this.fixTails(ids))
-    const actions = this.fixTails(ids.filter((id) => id < cut.id))
-    const later = ids.filter((id) => id > cut.id)
     const where = cut.kind === 'gap' ? `segment ${cut.id} is missing` : `the first damage is in segment ${cut.id}`
+    // Order matters if the recover is interrupted: later segments go first, newest first, then the cut, so
+    // that a WAL left half-way never holds records from after the first damage without those before it, and
+    // a second run finds the same first damage and finishes the job.
+    const actions = ids.filter((id) => id > cut.id).reverse().map((id) => this.move(id, `point-in-time: ${where}; later segments are moved out of the WAL`))
     if (cut.kind === 'records') {
       actions.push(this.rewrite(cut.id, this.leadingRecords(cut.id), ['point-in-time: cut after the last valid record before the first damage']))
     } else if (cut.kind === 'segment') {
@@ -234,8 +236,7 @@ class Planner {
       if (ids[0] === cut.id) actions.push(this.rewrite(cut.id, [], ['point-in-time: the header is broken; the segment is rewritten empty']))
       else actions.push(this.move(cut.id, 'point-in-time: the header is broken; moved out of the WAL'))
     }
-    // Move the newest first, so that an interrupted recover never leaves a gap in the middle.
-    for (const id of later.reverse()) actions.push(this.move(id, `point-in-time: ${where}; later segments are moved out of the WAL`))
+    actions.push(...this.fixTails(ids.filter((id) => id < cut.id)))
     return this.outcome('point-in-time', actions)
   }
 
