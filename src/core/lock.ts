@@ -24,6 +24,9 @@
  *   like any other live holder.
  * - `readLockHolder(dir)` reports the current holder (or undefined) without
  *   taking anything.
+ * - Commands take it through src/cli/lock.ts: `static flags = {wait: waitFlag}`
+ *   and `const lock = await lockWal(resolveWalDir(args.dir), flags.wait)`,
+ *   which also prints the takeover note on stderr.
  * - Other failures are `WalError`s naming the lock file: 66 when the directory
  *   is missing, 73 when the lock cannot be created (permissions, read-only).
  *
