@@ -1,0 +1,76 @@
+// The progress bar: drawn on stderr only at a terminal, for long work, never
+// under --json or in a pipe; erased when the work ends.
+import test from 'ava'
+import {spawnSync} from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {isLongWork, LONG_WORK, measureWal, progressWanted, renderBar} from '../src/cli/progress.js'
+import {ROOT} from './helpers/cli.js'
+import {copyFixture, tempDir} from './helpers/fixtures.js'
+import {runTty} from './helpers/tty.js'
+
+// eslint-disable-next-line no-control-regex
+const ERASE = '\r\x1b[K'
+
+test('renderBar: label, bar, percentage and counts, never wider than the terminal', (t) => {
+  const line = renderBar('verify', {segments: 32, bytes: 32 << 20}, {segments: 64, bytes: 64 << 20}, 100)
+  t.regex(line, /^verify \[=+>? *\] {2}50% {2}32\/64 segments {2}32\.0 MiB\/64\.0 MiB$/)
+  for (let columns = 20; columns <= 200; columns += 7) {
+    t.true(renderBar('recover', {segments: 3, bytes: 1}, {segments: 1000, bytes: 1 << 30}, columns).length < columns, `fits ${columns} columns`)
+  }
+  t.regex(renderBar('gc', {segments: 10, bytes: 0}, {segments: 10, bytes: 0}, 80), /\[=+\] 100% /)
+  t.regex(renderBar('gc', {segments: 0, bytes: 0}, {segments: 0, bytes: 0}, 80), / {3}0% /)
+})
+
+test('progressWanted: a terminal, long work, not JSON, not a dumb terminal', (t) => {
+  const long = {segments: LONG_WORK.segments, bytes: 0}
+  const short = {segments: 3, bytes: 3 * 4096}
+  t.true(progressWanted({isTTY: true, json: false, total: long, env: {}}))
+  t.true(progressWanted({isTTY: true, json: false, total: {segments: 1, bytes: LONG_WORK.bytes}, env: {}}))
+  t.false(progressWanted({isTTY: true, json: false, total: short, env: {}}), 'short work')
+  t.false(progressWanted({isTTY: false, json: false, total: long, env: {}}), 'a pipe')
+  t.false(progressWanted({isTTY: true, json: true, total: long, env: {}}), 'JSON')
+  t.false(progressWanted({isTTY: true, json: false, total: long, env: {TERM: 'dumb'}}), 'a dumb terminal')
+  t.false(isLongWork(short))
+})
+
+test('measureWal: a WAL directory, an index root, one segment, and nothing', (t) => {
+  const root = copyFixture('rotation')
+  const files = fs.readdirSync(path.join(root, 'wal'))
+  const bytes = files.reduce((n, f) => n + fs.statSync(path.join(root, 'wal', f)).size, 0)
+  t.deepEqual(measureWal(root), {segments: 5, bytes})
+  t.deepEqual(measureWal(path.join(root, 'wal')), {segments: 5, bytes})
+  const one = path.join(root, 'wal', 'wal_000002.log')
+  t.deepEqual(measureWal(one), {segments: 1, bytes: fs.statSync(one).size})
+  t.deepEqual(measureWal(path.join(tempDir(), 'none')), {segments: 0, bytes: 0})
+})
+
+/** A script driving a bar over 64 segments, as a command would; prints whether it was shown. */
+function driver(): string {
+  const file = path.join(tempDir('walctl-progress-'), 'drive.mjs')
+  const progress = path.join(ROOT, 'dist', 'cli', 'progress.js')
+  fs.writeFileSync(file, `import {Progress} from ${JSON.stringify(progress)}
+const p = Progress.start({label: 'verify', total: {segments: 64, bytes: 64 * 4096}, json: process.argv.includes('--json')})
+for (let i = 0; i < 64; i++) p.advance(4096, 1)
+p.finish()
+process.stdout.write('shown=' + p.shown + '\\n')
+`)
+  return file
+}
+
+test('at a terminal the bar is drawn on stderr and erased at the end', (t) => {
+  const r = runTty([process.execPath, driver()], {columns: 90})
+  t.is(r.code, 0)
+  t.true(r.output.startsWith(`${ERASE}verify [`), JSON.stringify(r.output.slice(0, 80)))
+  t.regex(r.output, /verify \[[ =>]+\] +\d+% {2}\d+\/64 segments/)
+  t.true(r.output.endsWith(`${ERASE}shown=true\n`), 'the last frame is erased before anything else is printed')
+  for (const frame of r.output.split(ERASE).filter((f) => f.startsWith('verify'))) t.true(frame.length < 90, 'each frame fits the terminal')
+})
+
+test('at a terminal under --json, and in a pipe, nothing is drawn', (t) => {
+  const tty = runTty([process.execPath, driver(), '--json'])
+  t.is(tty.output, 'shown=false\n')
+  const piped = spawnSync(process.execPath, [driver()], {encoding: 'utf8'})
+  t.is(piped.stderr, '')
+  t.is(piped.stdout, 'shown=false\n')
+})
