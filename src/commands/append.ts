@@ -3,7 +3,7 @@ import {Flags, Interfaces} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {walDirArg} from '../cli/args.js'
 import {ExitCode, fsError, WalError} from '../core/errors.js'
-import {GroupCommitter} from '../core/group-commit.js'
+import {formatPositionLines, GroupCommitter} from '../core/group-commit.js'
 import {INPUT_FORMATS, InputFormat, RecordSplitter} from '../core/input.js'
 import {WalManager} from '../core/manager.js'
 import {resolveWalDir} from '../core/directory.js'
@@ -97,23 +97,32 @@ The WAL's writer lock is held from before the write pointer is recovered until t
       maxDelayMs: flags['batch-ms'],
       sync: !flags['no-sync'],
       onCommit: (segs, offs, n) => {
-        let text = ''
-        for (let i = 0; i < n; i++) text += `${segs[i]}:${offs[i]}\n`
         if (!first) first = {segment: segs[0], offset: offs[0]}
         last = {segment: segs[n - 1], offset: offs[n - 1]}
-        if (json) positions.push(...text.trimEnd().split('\n'))
-        else out.write(text)
+        if (json) {
+          for (let i = 0; i < n; i++) positions.push(`${segs[i]}:${offs[i]}`)
+        } else {
+          out.write(formatPositionLines(segs, offs, n))
+        }
       },
     })
     try {
       for (const record of upfront) committer.add(record)
       if (flags.stdin) {
+        const tooLarge = (length: number, line: number): WalError =>
+          new WalError(ExitCode.DATA, `line ${line}: record of ${length} bytes is larger than a segment of ${manager.segmentSize} bytes can hold (at most ${max})`, {file: '<stdin>'})
         const splitter = new RecordSplitter(
-          {format: flags.input as InputFormat, skipEmpty: flags['skip-empty']},
+          {
+            format: flags.input as InputFormat,
+            skipEmpty: flags['skip-empty'],
+            // Lines go straight from the input chunk into the segment: no object per record.
+            onRange: (buf, start, end, line) => {
+              if (end - start > max) throw tooLarge(end - start, line)
+              committer.addRange(buf, start, end)
+            },
+          },
           (record, line) => {
-            if (record.length > max) {
-              throw new WalError(ExitCode.DATA, `line ${line}: record of ${record.length} bytes is larger than a segment of ${manager.segmentSize} bytes can hold (at most ${max})`, {file: '<stdin>'})
-            }
+            if (record.length > max) throw tooLarge(record.length, line)
             committer.add(record)
           },
         )
@@ -172,7 +181,7 @@ class StdoutWriter {
     })
   }
 
-  write(text: string): void {
+  write(text: string | Buffer): void {
     if (this.closed || text.length === 0) return
     if (!process.stdout.write(text)) {
       this.pending = new Promise((resolve) => process.stdout.once('drain', resolve))

@@ -28,11 +28,27 @@ export class GroupCommitter {
   }
 
   add(data: Uint8Array): void {
-    this.rethrow()
-    const pos = this.manager.append(data)
+    this.addRange(data, 0, data.length)
+  }
+
+  /** Adds `src[start, end)` as one record, copied at once (valid only during the call). */
+  addRange(src: Uint8Array, start: number, end: number): void {
+    if (this.failure !== undefined) this.rethrow()
+    const seg = this.manager.current()
+    let segment: number
+    let offset: number
+    if (end > start && seg.fits(end - start)) {
+      segment = seg.id
+      offset = seg.appendRange(src, start, end)
+    } else {
+      // Rotation and every refusal stay with the manager.
+      const pos = this.manager.append(src.subarray(start, end))
+      segment = pos.segment
+      offset = pos.offset
+    }
     if (this.count === this.segs.length) this.grow()
-    this.segs[this.count] = pos.segment
-    this.offs[this.count] = pos.offset
+    this.segs[this.count] = segment
+    this.offs[this.count] = offset
     this.count++
     this.total++
     if (this.count >= this.options.maxRecords) this.commit()
@@ -78,4 +94,29 @@ export class GroupCommitter {
       throw f
     }
   }
+}
+
+/** Writes the decimal digits of a non-negative integer below 2^53 at `at`; returns the end. */
+function writeDecimal(out: Buffer, at: number, value: number): number {
+  let digits = 1
+  for (let v = value; v >= 10; v = Math.floor(v / 10)) digits++
+  let v = value
+  for (let i = at + digits - 1; i >= at; i--) {
+    out[i] = 48 + (v % 10)
+    v = Math.floor(v / 10)
+  }
+  return at + digits
+}
+
+/** `SEGMENT:OFFSET\n` for each of the first `count` positions, as bytes (no string per record). */
+export function formatPositionLines(segments: Uint32Array, offsets: Float64Array, count: number): Buffer {
+  const out = Buffer.allocUnsafe(count * 28)
+  let at = 0
+  for (let i = 0; i < count; i++) {
+    at = writeDecimal(out, at, segments[i])
+    out[at++] = 58
+    at = writeDecimal(out, at, offsets[i])
+    out[at++] = 10
+  }
+  return out.subarray(0, at)
 }

@@ -147,23 +147,28 @@ export class WalSegment {
 
   /** Appends one record and returns its record offset. The write pointer moves only once the bytes are in place. */
   append(data: Uint8Array): number {
+    return this.appendRange(data, 0, data.length)
+  }
+
+  /** Appends `src[start, end)` as one record (no view of it is made); returns its record offset. */
+  appendRange(src: Uint8Array, start: number, end: number): number {
     const buf = this.map
-    const length = data.length
+    const length = end - start
     const at = this.wp
-    const end = at + RECORD_HEADER_SIZE + length
-    if (this.readOnly || !buf || length === 0 || end > this.capacity) this.refuse(length)
-    if (end > this.populatedTo) this.populate(end)
-    buf.set(data, at + RECORD_HEADER_SIZE)
-    buf.writeUInt32LE(crc32(data, 0, length), at + 4)
+    const next = at + RECORD_HEADER_SIZE + length
+    if (this.readOnly || !buf || length <= 0 || next > this.capacity) this.refuse(length)
+    if (next > this.populatedTo) this.populate(next)
+    buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), at + RECORD_HEADER_SIZE)
+    buf.writeUInt32LE(crc32(src, start, end), at + 4)
     buf.writeUInt32LE(length, at)
-    this.wp = end
+    this.wp = next
     return at
   }
 
   /** Throws the reason an append cannot be made; kept out of append() so that stays small enough to inline. */
   private refuse(length: number): never {
     if (this.readOnly) throw new WalError(ExitCode.USAGE, 'segment is open read-only', {file: this.path})
-    if (length === 0) throw new WalError(ExitCode.DATA, 'refusing an empty record: Shardex never writes a zero length', {file: this.path, offset: this.wp})
+    if (length <= 0) throw new WalError(ExitCode.DATA, 'refusing an empty record: Shardex never writes a zero length', {file: this.path, offset: this.wp})
     if (length > this.maxLength) {
       throw new WalError(ExitCode.DATA, `record of ${length} bytes is larger than a segment of ${this.capacity} bytes can hold (at most ${this.maxLength})`, {file: this.path})
     }
