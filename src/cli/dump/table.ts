@@ -101,7 +101,7 @@ export class TableRenderer implements DumpRenderer {
 
   end(r: DumpResult): void {
     this.line('')
-    this.line(this.o.chalk.bold(`${r.segments} segment(s), ${r.records} record(s) shown, ${r.damaged} damaged region(s) shown${r.stopped ? ' (stopped at the limit)' : ''}: ${r.verdict}`))
+    this.line(this.o.chalk.bold(`${r.segments} segment(s), ${r.records} record(s) shown, ${r.damaged} damaged region(s) shown${r.stopped ? ' (stopped at --limit or --to)' : ''}: ${r.verdict}`))
   }
 
   private headerTable(s: DumpSegment): string {

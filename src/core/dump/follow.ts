@@ -7,11 +7,11 @@ import * as fs from 'node:fs'
 import {listWal, resolveWalDir} from '../directory.js'
 import {readAt} from '../files.js'
 import {FIRST_RECORD_OFFSET, MAGIC} from '../format.js'
-import {checkHeader} from '../header-check.js'
+import {checkHeader, HeaderProblemKind} from '../header-check.js'
 import {scanRecords} from '../records.js'
-import {SegmentSummary, Verdict} from '../scan.js'
+import {Problem, SegmentSummary, Severity, Verdict} from '../scan.js'
 import {DumpFilter, rangeSelected, segmentSelected} from './filters.js'
-import {DumpTarget, DumpVisitor} from './walk.js'
+import {DumpTarget, DumpVisitor, problemToDamage} from './walk.js'
 
 /** Bytes read past the last record on each poll; doubled while a longer record is still being written. */
 const FIRST_WINDOW = 1 << 20
@@ -55,6 +55,12 @@ export interface FollowResult {
 
 function newSummary(id: number, file: string, size: number): SegmentSummary {
   return {id, file, size, records: 0, payloadBytes: 0, cleanEnd: FIRST_RECORD_OFFSET, lastRecordEnd: FIRST_RECORD_OFFSET, resyncedRecords: 0, damagedBytes: 0, verdict: 'clean'}
+}
+
+/** As the scanner rates them: a broken header costs the segment, a clock skew nothing, the rest a repair. */
+function headerProblemSeverity(kind: HeaderProblemKind): Severity {
+  if (kind === 'clock-skew') return 'warning'
+  return ['short-file', 'bad-magic', 'bad-version', 'bad-header-size', 'bad-data-offset', 'reserved-not-zero'].includes(kind) ? 'damaged' : 'repairable'
 }
 
 function worse(a: Verdict, b: Verdict): Verdict {
@@ -163,7 +169,16 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
     const {header, problems} = checkHeader(head, size, {segmentSize: o.segmentSize})
     const summary = newSummary(id, file, size)
     if (segmentSelected(filter, id)) {
-      visitor.segment?.({id, file, size, header, problems: problems.map((p) => ({segment: id, file, offset: p.offset, kind: p.kind, severity: 'warning' as const, message: p.message}))})
+      const full: Problem[] = problems.map((p) => ({segment: id, file, offset: p.offset, kind: p.kind, severity: headerProblemSeverity(p.kind), message: p.message}))
+      visitor.segment?.({id, file, size, header, problems: full})
+      for (const p of full) {
+        if (p.severity === 'warning') visitor.warning?.(p)
+        else if (!filter.validOnly && shown < limit) {
+          shown++
+          result.damaged++
+          visitor.damage?.(problemToDamage(p, size))
+        }
+      }
     }
     cur = {id, file, resumeAt: FIRST_RECORD_OFFSET, window: FIRST_WINDOW, resynced: false, own: segmentSelected(filter, id), summary}
     progressed = true
