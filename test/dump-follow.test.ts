@@ -2,8 +2,10 @@
 // append to it and rotate it; it prints each new record once, in order, and
 // ends with exit 0 on SIGINT.
 import {ChildProcess, spawn} from 'node:child_process'
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
+import {crc32} from 'crc'
 import {BIN, walctl} from './helpers/cli.js'
 import {tempDir} from './helpers/fixtures.js'
 
@@ -69,6 +71,49 @@ test('--follow prints records appended by another process and records in new seg
   t.deepEqual(lines.map((l) => text(l.data)), ['one', 'two', 'three', 'four', ...big], 'each record once, in order')
   t.deepEqual(lines.map((l) => l.segment), [1, 1, 1, 2, 2, 3, 4])
   t.true(lines.every((l) => l.kind === undefined), 'no damage reported for records in flight')
+})
+
+function writeAt(file: string, offset: number, bytes: Buffer): void {
+  const fd = fs.openSync(file, 'r+')
+  fs.writeSync(fd, bytes, 0, bytes.length, offset)
+  fs.closeSync(fd)
+}
+
+function record(payload: string): Buffer {
+  const data = Buffer.from(payload)
+  const head = Buffer.alloc(8)
+  head.writeUInt32LE(data.length, 0)
+  head.writeUInt32LE(crc32(data), 4)
+  return Buffer.concat([head, data])
+}
+
+test('--follow waits out a record still being written, and shows damage once a valid record follows it', async (t) => {
+  const dir = path.join(tempDir(), 'wal')
+  t.is(walctl(['init', dir, '--segment-size', '4096']).code, 0)
+  t.is(walctl(['append', dir, 'one']).code, 0)
+  const file = path.join(dir, 'wal_000001.log')
+  const f = follow([dir, '--follow', '--format', 'jsonl', '--interval', '20ms'])
+  await f.waitFor(1)
+  // Half a record at the tail, as a writer leaves it mid-copy; several polls see it so.
+  const rec = record('in flight: 0123456789')
+  let at = 89 + 8 + 3
+  writeAt(file, at, rec.subarray(0, 15))
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  writeAt(file, at + 15, rec.subarray(15))
+  await f.waitFor(2)
+  at += rec.length
+  // Now real damage: a bad record, then a valid one after it.
+  const bad = record('corrupted!')
+  bad[10] ^= 0xff
+  writeAt(file, at, bad)
+  writeAt(file, at + bad.length, record('after damage'))
+  await f.waitFor(4)
+  f.child.kill('SIGINT')
+  const exit = await f.exit
+  t.is(exit.code, 0, exit.stderr)
+  const lines = f.lines()
+  t.deepEqual(lines.map((l) => (l.kind ? `${l.kind}@${l.offset}` : text(l.data))), ['one', 'in flight: 0123456789', `crc-mismatch@${at}`, 'after damage'])
+  t.true((lines[3] as unknown as {resynced: boolean}).resynced)
 })
 
 test('--follow on a directory with no segment yet waits for the first; --limit ends it', async (t) => {
