@@ -44,6 +44,21 @@ for (const set of SETS) {
   })
 }
 
+for (const set of SETS) {
+  test(`hex and table list every record of ${set}, at its position`, async (t) => {
+    const [hex, table] = await Promise.all([
+      walctlAsync(['dump', fixtureDir(set), '--format', 'hex']),
+      walctlAsync(['dump', fixtureDir(set), '--format', 'table']),
+    ])
+    t.is(hex.code, 0, hex.stderr)
+    t.is(table.code, 0, table.stderr)
+    const m = manifestRecords(set)
+    t.deepEqual(hex.stdout.split('\n').filter((l) => l.startsWith('record ')).map((l) => l.split(' ')[1]), m.map((r) => `${r.segment_id}:${r.record_offset}`))
+    t.deepEqual(table.stdout.split('\n').filter((l) => /^\d+:\d+ /.test(l)).map((l) => l.split(' ')[0]), m.map((r) => `${r.segment_id}:${r.record_offset}`))
+    t.is(table.stdout.split('\n').filter((l) => l.startsWith('│ magic ')).length, loadManifest(set).segments.length)
+  })
+}
+
 test('hex: a canonical hexdump of the header and of each record at absolute offsets', async (t) => {
   const r = await walctlAsync(['dump', fixtureDir('small'), '--format', 'hex'])
   t.is(r.code, 0, r.stderr)
