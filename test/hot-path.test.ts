@@ -1,6 +1,7 @@
 // The append hot path: records taken as ranges of the input chunk, appended
 // without a view per record, the mapping populated a window at a time, and
 // positions printed as bytes. Each must match the plain path exactly.
+import {spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -13,6 +14,7 @@ import {RecordSplitter} from '../src/core/input.js'
 import {WalManager} from '../src/core/manager.js'
 import {scanRecords} from '../src/core/records.js'
 import {WalSegment} from '../src/core/segment.js'
+import {BIN, walctl} from './helpers/cli.js'
 import {tempDir} from './helpers/fixtures.js'
 
 function splitBoth(input: Buffer, cuts: number[], skipEmpty: boolean): {views: string[]; ranges: string[]} {
@@ -136,4 +138,29 @@ test('a segment filled across many populate windows, reopened mid-page, reads ba
   t.is(scan.damage.length, 0)
   t.is(scan.records, written.length)
   t.is(seen[0], FIRST_RECORD_OFFSET)
+})
+
+test('append --stdin from a regular file (read in 1 MiB chunks) stores every line, also when lines straddle chunks', (t) => {
+  const dir = tempDir()
+  const wal = path.join(dir, 'wal')
+  const lines = Array.from({length: 6000}, (_, i) => `${i}:`.padEnd(100 + ((i * 131) % 900), String.fromCharCode(97 + (i % 26))))
+  const input = path.join(dir, 'input.txt')
+  fs.writeFileSync(input, lines.join('\n') + '\n')
+  t.true(fs.statSync(input).size > 2 * 1024 * 1024)
+  t.is(walctl(['init', wal, '--segment-size', '1MiB']).code, 0)
+  const fd = fs.openSync(input, 'r')
+  const r = spawnSync(process.execPath, [BIN, 'append', wal, '--stdin'], {stdio: [fd, 'pipe', 'pipe']})
+  fs.closeSync(fd)
+  t.is(r.status, 0, r.stderr.toString())
+  const positions = r.stdout.toString().trimEnd().split('\n')
+  t.is(positions.length, lines.length)
+  const stored: string[] = []
+  for (const name of fs.readdirSync(wal).filter((n) => n.endsWith('.log')).sort()) {
+    const buf = fs.readFileSync(path.join(wal, name))
+    scanRecords(buf, {onRecord: (off, length) => {
+      stored.push(buf.toString('latin1', off + 8, off + 8 + length))
+    }})
+  }
+  t.deepEqual(stored, lines)
+  t.is(positions[0], '1:89')
 })

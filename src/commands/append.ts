@@ -4,7 +4,7 @@ import {WalCommand} from '../cli/base.js'
 import {walDirArg} from '../cli/args.js'
 import {ExitCode, fsError, WalError} from '../core/errors.js'
 import {formatPositionLines, GroupCommitter} from '../core/group-commit.js'
-import {INPUT_FORMATS, InputFormat, RecordSplitter} from '../core/input.js'
+import {INPUT_FORMATS, InputFormat, RecordSplitter, stdinChunks} from '../core/input.js'
 import {WalManager} from '../core/manager.js'
 import {resolveWalDir} from '../core/directory.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
@@ -126,7 +126,7 @@ The WAL's writer lock is held from before the write pointer is recovered until t
             committer.add(record)
           },
         )
-        for await (const chunk of process.stdin) splitter.push(chunk as Buffer)
+        for await (const chunk of stdinChunks()) splitter.push(chunk)
         splitter.end()
       }
       committer.commit()
