@@ -151,3 +151,18 @@ test('exit 75 while another walctl writer holds the WAL, with and without --json
   }
   t.is(walctl(['append', dir, 'after']).code, 0, 'the lock is free again')
 })
+
+test('usage errors are one readable line naming what is wrong', (t) => {
+  const expectations: Array<[string[], string]> = [
+    [['verify'], 'walctl: missing required argument DIR (WAL directory holding wal_NNNNNN.log segments, or a Shardex index root holding wal/); see --help\n'],
+    [['gc', 'x', '--keep', '0'], 'walctl: --keep: Expected an integer greater than or equal to 1 but received: 0; see --help\n'],
+    [['recover', 'x', '--mode', 'bogus'], 'walctl: Expected --mode=bogus to be one of: tolerate-tail, point-in-time, salvage; see --help\n'],
+    [['verify', 'x', '--nope'], 'walctl: Nonexistent flag: --nope; see --help\n'],
+  ]
+  for (const [args, stderr] of expectations) {
+    const r = walctl(args)
+    t.is(r.code, 64)
+    t.is(r.stderr, stderr)
+    t.is(r.stdout, '')
+  }
+})

@@ -3,6 +3,7 @@
 import {Command, Errors} from '@oclif/core'
 import {ExitCode, WalError} from '../core/errors.js'
 import {colorFlag, paint} from './color.js'
+import {foldUsageMessage} from './usage-error.js'
 
 export interface ErrorJson {
   error: {
@@ -24,9 +25,12 @@ export function describeError(err: unknown): {exitCode: number; message: string;
   const e = err as Error & {oclif?: {exit?: number}; exitCode?: number}
   const firstLine = (e?.message ?? String(err)).split('\n').map((l) => l.trim()).filter(Boolean)
   if (isParseError(err)) {
-    return {exitCode: ExitCode.USAGE, message: `${firstLine.join('; ')}`}
+    return {exitCode: ExitCode.USAGE, message: foldUsageMessage(e?.message ?? String(err))}
   }
-  if (e instanceof Errors.CLIError) return {exitCode: e.oclif?.exit ?? ExitCode.USAGE, message: firstLine.join('; ')}
+  if (e instanceof Errors.CLIError) {
+    const text = e.message ?? ''
+    return {exitCode: e.oclif?.exit ?? ExitCode.USAGE, message: /See more help with --help/.test(text) ? foldUsageMessage(text) : firstLine.join('; ')}
+  }
   return {exitCode: e?.exitCode ?? 70, message: `internal error: ${firstLine.join('; ')}`}
 }
 
