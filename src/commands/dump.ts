@@ -2,14 +2,10 @@ import {Args, Flags} from '@oclif/core'
 import chalk, {Chalk, ChalkInstance} from 'chalk'
 import {positionValue} from '../cli/args.js'
 import {WalCommand} from '../cli/base.js'
-import {HexRenderer} from '../cli/dump/hex.js'
-import {JsonRenderer} from '../cli/dump/json.js'
-import {JsonlRenderer} from '../cli/dump/jsonl.js'
+import {makeRenderer} from '../cli/dump/make.js'
 import {Output, PipeClosed} from '../cli/dump/output.js'
-import {RawRenderer} from '../cli/dump/raw.js'
 import {DATA_ENCODINGS, DataEncoding, DUMP_FORMATS, DumpFormat, DumpRenderer, RenderOptions} from '../cli/dump/renderer.js'
 import {renderStats} from '../cli/dump/stats.js'
-import {TableRenderer} from '../cli/dump/table.js'
 import {DumpFilter} from '../core/dump/filters.js'
 import {followWal} from '../core/dump/follow.js'
 import {SegmentBytes} from '../core/dump/segment-bytes.js'
@@ -172,20 +168,5 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     // chalk honours FORCE_COLOR and a terminal; NO_COLOR (no-color.org) is honoured here.
     if (process.env.NO_COLOR && !process.env.FORCE_COLOR) return new Chalk({level: 0})
     return chalk
-  }
-}
-
-function makeRenderer(format: DumpFormat, o: RenderOptions): DumpRenderer {
-  switch (format) {
-    case 'table':
-      return new TableRenderer(o)
-    case 'json':
-      return new JsonRenderer(o)
-    case 'hex':
-      return new HexRenderer(o)
-    case 'raw':
-      return new RawRenderer(o)
-    default:
-      return new JsonlRenderer(o)
   }
 }
