@@ -50,9 +50,10 @@ export class TableRenderer implements DumpRenderer {
     this.line('')
     this.line(c.bold(`${path.basename(s.file)}  segment ${s.id}  ${s.size} bytes (${formatBytes(s.size)})  ${s.file}`))
     this.line(this.headerTable(s))
+    // Problems of a field are flagged in the table; the others that cost something get a row of their own below.
     for (const p of s.problems) {
       const inField = p.offset !== null && p.offset < FIRST_RECORD_OFFSET && p.kind !== 'short-file' && p.kind !== 'size-mismatch'
-      if (!inField) this.line((p.severity === 'warning' ? c.yellow : c.red)(`${p.kind}: ${p.message}`))
+      if (!inField && p.severity === 'warning') this.line(c.yellow(`${p.kind}: ${p.message}`))
     }
     this.line(c.bold(this.row('POSITION', 'LENGTH', 'CRC', 'COMPUTED', 'STATUS', 'PAYLOAD')))
   }
@@ -113,9 +114,11 @@ export class TableRenderer implements DumpRenderer {
       const {offset, size} = f.field
       const hex = raw.subarray(offset, offset + size).toString('hex')
       const problems = s.problems.filter((p) => p.offset !== null && p.offset >= offset && p.offset < offset + size && p.kind !== 'size-mismatch' && p.kind !== 'short-file')
-      const check = problems.length > 0
-        ? problems.map((p) => (p.severity === 'warning' ? c.yellow : c.red)(p.kind)).join(', ')
-        : f.checked ? c.green('ok') : c.dim('not checked')
+      const check = offset + size > s.size
+        ? c.red('missing: file too short')
+        : problems.length > 0
+          ? problems.map((p) => (p.severity === 'warning' ? c.yellow : c.red)(p.kind)).join(', ')
+          : !h ? c.dim('not decoded') : f.checked ? c.green('ok') : c.dim('not checked')
       table.push([f.name, `${offset}..${offset + size}`, hex.length > 32 ? (/^0+$/.test(hex) ? `${size} zero bytes` : cut(hex, 32)) : hex, h ? this.value(f.name, offset, s) : '', check])
     }
     return table.toString()
