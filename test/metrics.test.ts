@@ -6,6 +6,7 @@ import * as path from 'node:path'
 import {WalError} from '../src/core/errors.js'
 import {escapeLabelValue, failedVerifyMetrics, renderMetrics, verifyMetrics, writeMetricsFile} from '../src/core/metrics.js'
 import {verifyWal} from '../src/core/verify.js'
+import {walctl} from './helpers/cli.js'
 import {copyFixture, tempDir} from './helpers/fixtures.js'
 import {parseExposition, value} from './helpers/exposition.js'
 
@@ -102,4 +103,63 @@ test('writeMetricsFile into a missing directory or onto a directory: WalError 73
   const onDir = t.throws(() => writeMetricsFile(path.join(dir, 'taken.prom'), 'x 1\n'), {instanceOf: WalError}) as WalError
   t.is(onDir.exitCode, 73)
   t.deepEqual(fs.readdirSync(dir), ['taken.prom'])
+})
+
+function tearTail(dir: string): void {
+  const fd = fs.openSync(path.join(dir, 'wal', 'wal_000001.log'), 'r+')
+  fs.writeSync(fd, Buffer.from([0x40, 0, 0, 0, 1, 2, 3, 4, 5]), 0, 9, 839)
+  fs.closeSync(fd)
+}
+
+test('walctl verify --prometheus: the verdict of each run in the file, labelled with the path given', (t) => {
+  const textfile = tempDir()
+  const file = path.join(textfile, 'walctl.prom')
+  const root = copyFixture('small')
+  const clean = walctl(['verify', root, '--prometheus', file])
+  t.is(clean.code, 0, clean.stderr)
+  t.regex(clean.stdout, /^clean: /m, 'the report is printed as usual')
+  let samples = parseExposition(fs.readFileSync(file, 'utf8'))
+  t.is(value(samples, 'walctl_verify_success', {wal: root}), 1)
+  t.is(value(samples, 'walctl_verify_verdict', {wal: root}), 0)
+  t.is(value(samples, 'walctl_verify_records', {wal: root}), 10)
+  const ran = value(samples, 'walctl_verify_last_run_timestamp_seconds')!
+  t.true(Math.abs(ran - Date.now() / 1000) < 600, 'last run is now')
+  t.true(value(samples, 'walctl_verify_duration_seconds')! >= 0)
+
+  tearTail(root)
+  const torn = walctl(['verify', root, '--quiet', '--prometheus', file])
+  t.is(torn.code, 1)
+  t.is(torn.stdout, '')
+  samples = parseExposition(fs.readFileSync(file, 'utf8'))
+  t.is(value(samples, 'walctl_verify_verdict', {wal: root}), 1)
+  t.is(value(samples, 'walctl_verify_state', {wal: root, state: 'repairable'}), 1)
+  t.true(value(samples, 'walctl_verify_damaged_bytes', {wal: root})! > 0)
+
+  const gone = path.join(tempDir(), 'gone')
+  const failed = walctl(['verify', gone, '--prometheus', file])
+  t.is(failed.code, 66)
+  samples = parseExposition(fs.readFileSync(file, 'utf8'))
+  t.is(value(samples, 'walctl_verify_success', {wal: gone}), 0)
+  t.is(value(samples, 'walctl_verify_exit_code', {wal: gone}), 66)
+  t.deepEqual(fs.readdirSync(textfile), ['walctl.prom'], 'no temporary file left for the collector to trip on')
+})
+
+test('walctl verify --prometheus --json: the JSON on stdout is unchanged, the metrics in the file', (t) => {
+  const file = path.join(tempDir(), 'w.prom')
+  const root = copyFixture('rotation')
+  const r = walctl(['verify', root, '--json', '--prometheus', file])
+  t.is(r.code, 0)
+  t.is(r.stderr, '')
+  t.is((JSON.parse(r.stdout) as {records: number}).records, 34)
+  t.is(value(parseExposition(fs.readFileSync(file, 'utf8')), 'walctl_verify_segments'), 5)
+})
+
+test('walctl verify --prometheus into a missing directory: exit 73 naming the file, with and without --json', (t) => {
+  const file = path.join(tempDir(), 'no', 'such', 'dir', 'w.prom')
+  const r = walctl(['verify', copyFixture('small'), '--prometheus', file])
+  t.is(r.code, 73)
+  t.is(r.stderr, `walctl: ${file}: cannot write metrics: the directory does not exist\n`)
+  const j = walctl(['verify', copyFixture('small'), '--prometheus', file, '--json'])
+  t.is(j.code, 73)
+  t.like(JSON.parse(j.stdout), {error: {exitCode: 73, file}})
 })

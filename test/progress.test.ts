@@ -5,9 +5,10 @@ import {spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {isLongWork, LONG_WORK, measureWal, progressWanted, renderBar} from '../src/cli/progress.js'
+import {WalManager} from '../src/core/manager.js'
 import {ROOT} from './helpers/cli.js'
 import {copyFixture, tempDir} from './helpers/fixtures.js'
-import {runTty} from './helpers/tty.js'
+import {runTty, walctlTty} from './helpers/tty.js'
 
 // eslint-disable-next-line no-control-regex
 const ERASE = '\r\x1b[K'
@@ -73,4 +74,41 @@ test('at a terminal under --json, and in a pipe, nothing is drawn', (t) => {
   const piped = spawnSync(process.execPath, [driver()], {encoding: 'utf8'})
   t.is(piped.stderr, '')
   t.is(piped.stdout, 'shown=false\n')
+})
+
+/** A WAL long enough for a bar: LONG_WORK.segments small segments, one record each. */
+function longWal(): string {
+  const dir = path.join(tempDir('walctl-long-'), 'wal')
+  const manager = WalManager.init(dir, {segmentSize: 4096})
+  for (let i = 1; i <= LONG_WORK.segments; i++) {
+    manager.append(Buffer.from(`record ${i}`))
+    if (i < LONG_WORK.segments) manager.rotate()
+  }
+  manager.close()
+  return dir
+}
+
+test('walctl verify at a terminal on a long WAL: a bar while it reads, erased before the report', (t) => {
+  const dir = longWal()
+  const r = walctlTty(['verify', dir], {columns: 100})
+  t.is(r.code, 0)
+  t.true(r.output.startsWith(`${ERASE}verify [`), JSON.stringify(r.output.slice(0, 60)))
+  t.regex(r.output, new RegExp(`\\d+/${LONG_WORK.segments} segments`))
+  const report = r.output.slice(r.output.lastIndexOf(ERASE) + ERASE.length)
+  t.regex(report, /^wal_000001\.log /)
+  t.regex(report, new RegExp(`clean: ${LONG_WORK.segments} segment\\(s\\), ${LONG_WORK.segments} record\\(s\\)`))
+  t.notRegex(report, /verify \[/)
+})
+
+test('walctl verify: no bar on a short WAL, under --json, with --quiet, or in a pipe', (t) => {
+  const long = longWal()
+  const short = copyFixture('small')
+  t.notRegex(walctlTty(['verify', short]).output, /verify \[/)
+  const json = walctlTty(['verify', long, '--json'])
+  t.notRegex(json.output, /verify \[|\x1b/)
+  t.is((JSON.parse(json.output) as {segments: unknown[]}).segments.length, LONG_WORK.segments)
+  t.is(walctlTty(['verify', long, '--quiet']).output, '')
+  const piped = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'verify', long], {encoding: 'utf8'})
+  t.is(piped.status, 0)
+  t.is(piped.stderr, '')
 })

@@ -103,3 +103,9 @@ export function renderBar(label: string, done: Work, total: Work, columns: numbe
   const bar = filled >= width ? '='.repeat(width) : '='.repeat(filled) + '>' + ' '.repeat(width - filled - 1)
   return `${label} [${bar}] ${pct}  ${counts}`.slice(0, Math.max(1, columns - 1))
 }
+
+/** A bar over a whole WAL path; the path is measured only when a bar could be shown at all. */
+export function startWalProgress(label: string, input: string, json: boolean, stream: NodeJS.WriteStream = process.stderr): Progress {
+  const couldShow = Boolean(stream.isTTY) && !json
+  return Progress.start({label, total: couldShow ? measureWal(input) : {segments: 0, bytes: 0}, json, stream})
+}

@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {walDirArg} from '../cli/args.js'
+import {prometheusFlag, withVerifyMetrics} from '../cli/prometheus.js'
+import {startWalProgress} from '../cli/progress.js'
 import {renderVerify} from '../cli/render-verify.js'
 import {ExitCode, WalError} from '../core/errors.js'
 import {verifyWal, VerifyReport} from '../core/verify.js'
@@ -12,17 +14,28 @@ export default class Verify extends WalCommand {
     '<%= config.bin %> <%= command.id %> ./wal',
     '<%= config.bin %> <%= command.id %> /var/lib/shardex/index --json',
     '<%= config.bin %> <%= command.id %> ./wal --quiet || echo "WAL needs attention"',
+    '<%= config.bin %> <%= command.id %> /var/lib/shardex/index --quiet --prometheus /var/lib/node_exporter/textfile/walctl.prom',
   ]
   static args = {dir: walDirArg}
   static flags = {
     quiet: Flags.boolean({char: 'q', description: 'print nothing; the exit code tells the verdict'}),
+    prometheus: prometheusFlag,
   }
 
   async run(): Promise<VerifyReport> {
     const {args, flags} = await this.parse(Verify)
-    const report = verifyWal(args.dir)
-    if (report.segments.length === 0 && report.problems.some((p) => p.kind === 'no-segments')) {
-      throw new WalError(ExitCode.NO_INPUT, 'no WAL segments (wal_NNNNNN.log) here', {file: report.dir})
+    const progress = startWalProgress('verify', args.dir, this.jsonEnabled() || flags.quiet)
+    let report: VerifyReport
+    try {
+      report = await withVerifyMetrics(args.dir, flags.prometheus, () => {
+        const r = verifyWal(args.dir, {onSegmentEnd: (s) => progress.advance(s.size, 1)})
+        if (r.segments.length === 0 && r.problems.some((p) => p.kind === 'no-segments')) {
+          throw new WalError(ExitCode.NO_INPUT, 'no WAL segments (wal_NNNNNN.log) here', {file: r.dir})
+        }
+        return r
+      })
+    } finally {
+      progress.finish()
     }
     process.exitCode = report.exitCode
     if (!flags.quiet && !this.jsonEnabled()) process.stdout.write(renderVerify(report))

@@ -37,11 +37,12 @@ export interface Timing {
   durationMs: number
 }
 
-export function verifyMetrics(report: VerifyReport, timing: Timing): VerifyMetrics {
+/** `wal` labels the series; by default the WAL directory the report names. */
+export function verifyMetrics(report: VerifyReport, timing: Timing, wal: string = report.dir): VerifyMetrics {
   const problems: Record<Severity, number> = {warning: 0, repairable: 0, damaged: 0}
   for (const p of report.problems) problems[p.severity]++
   return {
-    wal: report.dir,
+    wal,
     success: true,
     exitCode: VERDICT_EXIT[report.verdict],
     verdict: report.verdict,
