@@ -51,7 +51,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     from: Flags.string({description: 'start at this position (SEGMENT:OFFSET): entries ending at or before it are skipped'}),
     to: Flags.string({description: 'stop at this position (SEGMENT:OFFSET): entries starting after it are not shown'}),
     segment: Flags.integer({char: 's', description: 'only this segment id (repeatable)', multiple: true, min: 0}),
-    offset: Flags.integer({description: 'only the record or damaged region whose bytes hold this byte offset', min: 0}),
+    offset: Flags.integer({description: 'only the record or damaged region whose bytes hold this byte offset (in each selected segment)', min: 0}),
     limit: Flags.integer({char: 'n', description: 'show at most this many records and damaged regions', min: 1}),
     'valid-only': Flags.boolean({description: 'show valid records only', exclusive: ['damaged-only']}),
     'damaged-only': Flags.boolean({description: 'show damaged regions only', exclusive: ['valid-only']}),

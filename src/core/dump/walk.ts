@@ -157,9 +157,12 @@ export function dumpWal(target: DumpTarget, filter: DumpFilter, visitor: DumpVis
     visitor.segment?.(s)
     for (const p of s.problems) {
       if (p.severity === 'warning') visitor.warning?.(p)
+      // Where a file ends early or runs long comes after its records, in file order.
+      else if (p.kind === 'size-mismatch' && s.size >= FIRST_RECORD_OFFSET) tail.push(p)
       else showDamage(problemToDamage(p, s.size))
     }
   }
+  let tail: Problem[] = []
 
   const scanFilter = !target.file && hasSegmentBounds(filter) ? new Set(target.segmentIds.filter((id) => segmentSelected(filter, id))) : undefined
   const scan = scanWal(target.file ?? target.dir, {
@@ -194,6 +197,8 @@ export function dumpWal(target: DumpTarget, filter: DumpFilter, visitor: DumpVis
     },
     onSegmentEnd: (summary) => {
       flushSegment()
+      for (const p of tail) showDamage(problemToDamage(p, summary.size))
+      tail = []
       visitor.segmentEnd?.(summary)
       result.last = {id: summary.id, file: summary.file, size: summary.size, lastRecordEnd: Math.max(summary.lastRecordEnd, Math.min(summary.size, FIRST_RECORD_OFFSET)), resynced: summary.resyncedRecords > 0}
     },
