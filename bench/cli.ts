@@ -110,16 +110,19 @@ export function coldStartBench(repeats: number, figures: Figure[]): void {
   const bare: number[] = []
   const version: number[] = []
   const verify: number[] = []
+  const oclif: number[] = []
   for (let i = 0; i < repeats; i++) {
     bare.push(mustSucceed(run(node, ['-e', '0']), 'node -e 0').ms)
+    oclif.push(mustSucceed(run(node, ['--input-type=module', '-e', "await import('@oclif/core')"], {cwd: ROOT}), 'import @oclif/core').ms)
     version.push(mustSucceed(walctl(['--version']), '--version').ms)
     verify.push(mustSucceed(walctl(['verify', wal]), 'verify').ms)
   }
   const b = median(bare)
-  for (const [name, xs] of [['walctl --version', version], ['walctl verify (empty WAL)', verify]] as const) {
+  for (const [name, xs] of [['walctl --version', version], ['walctl verify (empty WAL)', verify], ['node: import @oclif/core only', oclif]] as const) {
     const m = median(xs)
+    const isTarget = !name.startsWith('node')
     figures.push({group: 'cold start', name: `${name}, ms`, value: m, unit: 'ms', baselineName: 'node -e 0', baseline: b, ratio: b / m,
-      target: '<= node -e 0 + 80 ms', met: m - b <= 80, extra: {overMs: m - b, p90: percentile(xs, 90)}})
+      target: isTarget ? '<= node -e 0 + 80 ms' : undefined, met: isTarget ? m - b <= 80 : undefined, extra: {overMs: m - b, p90: percentile(xs, 90)}})
   }
 }
 
