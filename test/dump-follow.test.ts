@@ -6,6 +6,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
 import {crc32} from 'crc'
+import {encodeHeader} from '../src/core/format.js'
 import {BIN, walctl} from './helpers/cli.js'
 import {tempDir} from './helpers/fixtures.js'
 
@@ -114,6 +115,26 @@ test('--follow waits out a record still being written, and shows damage once a v
   const lines = f.lines()
   t.deepEqual(lines.map((l) => (l.kind ? `${l.kind}@${l.offset}` : text(l.data))), ['one', 'in flight: 0123456789', `crc-mismatch@${at}`, 'after damage'])
   t.true((lines[3] as unknown as {resynced: boolean}).resynced)
+})
+
+test('--follow shows damage the dump already listed only once, when the writer moves on to a new segment', async (t) => {
+  const dir = path.join(tempDir(), 'wal')
+  t.is(walctl(['init', dir, '--segment-size', '1024']).code, 0)
+  t.is(walctl(['append', dir, 'one']).code, 0)
+  writeAt(path.join(dir, 'wal_000001.log'), 600, Buffer.from([0x5a]))
+  const f = follow([dir, '--follow', '--format', 'jsonl', '--interval', '20ms'])
+  await f.waitFor(2)
+  // A new segment, as a writer (Shardex) would create it.
+  const next = Buffer.alloc(1024)
+  encodeHeader(1_767_225_600_000_000n).copy(next)
+  record('two').copy(next, 89)
+  fs.writeFileSync(path.join(dir, 'wal_000002.log'), next)
+  await f.waitFor(3)
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  f.child.kill('SIGINT')
+  const exit = await f.exit
+  t.is(exit.code, 0, exit.stderr)
+  t.deepEqual(f.lines().map((l) => (l.kind ? `${l.segment}:${l.kind}@${l.offset}` : `${l.segment}:${text(l.data)}`)), ['1:one', '1:debris@600', '2:two'])
 })
 
 test('--follow on a directory with no segment yet waits for the first; --limit ends it', async (t) => {

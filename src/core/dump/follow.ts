@@ -21,6 +21,8 @@ export interface FollowFrom {
   file: string
   lastRecordEnd: number
   resynced: boolean
+  /** Damage before this offset was already shown by the dump. */
+  damageEnd: number
 }
 
 export interface FollowOptions {
@@ -41,6 +43,7 @@ interface Cursor {
   resumeAt: number
   window: number
   resynced: boolean
+  shownDamageEnd: number
   /** Opened by the follow (so its end is reported here). */
   own: boolean
   summary: SegmentSummary
@@ -73,7 +76,7 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
   const limit = filter.limit ?? Infinity
   let shown = o.shown
   let buf = Buffer.alloc(0)
-  let cur: Cursor | undefined = from && {id: from.id, file: from.file, resumeAt: from.lastRecordEnd, window: FIRST_WINDOW, resynced: from.resynced, own: false, summary: newSummary(from.id, from.file, 0)}
+  let cur: Cursor | undefined = from && {id: from.id, file: from.file, resumeAt: from.lastRecordEnd, window: FIRST_WINDOW, resynced: from.resynced, shownDamageEnd: from.damageEnd, own: false, summary: newSummary(from.id, from.file, 0)}
   let progressed = false
 
   /** Scans the cursor's segment from where it left off; `final` when a newer segment exists. */
@@ -128,6 +131,8 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
           return
         }
         c.resynced = true
+        if (d.offset < c.shownDamageEnd) return
+        c.shownDamageEnd = d.end
         c.summary.damagedBytes += d.end - d.offset
         c.summary.verdict = worse(c.summary.verdict, d.hidesRecords ? 'damaged' : 'repairable')
         if (filter.validOnly || shown >= limit || rangeSelected(filter, c.id, d.offset, d.end) !== 'show') return
@@ -180,7 +185,7 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
         }
       }
     }
-    cur = {id, file, resumeAt: FIRST_RECORD_OFFSET, window: FIRST_WINDOW, resynced: false, own: segmentSelected(filter, id), summary}
+    cur = {id, file, resumeAt: FIRST_RECORD_OFFSET, window: FIRST_WINDOW, resynced: false, shownDamageEnd: 0, own: segmentSelected(filter, id), summary}
     progressed = true
     return true
   }

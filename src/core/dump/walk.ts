@@ -73,7 +73,7 @@ export interface DumpResult {
   stopped: boolean
   verdict: ScanVerdict
   /** The last segment scanned, for --follow to go on from. */
-  last?: {id: number; file: string; size: number; lastRecordEnd: number; resynced: boolean}
+  last?: {id: number; file: string; size: number; lastRecordEnd: number; resynced: boolean; damageEnd: number}
 }
 
 /** What PATH names: one file, or a WAL directory (a Shardex index root resolves to its wal/). */
@@ -163,14 +163,17 @@ export function dumpWal(target: DumpTarget, filter: DumpFilter, visitor: DumpVis
     }
   }
   let tail: Problem[] = []
+  let damageEnd = 0
 
   const scanFilter = !target.file && hasSegmentBounds(filter) ? new Set(target.segmentIds.filter((id) => segmentSelected(filter, id))) : undefined
   const scan = scanWal(target.file ?? target.dir, {
     segments: scanFilter,
     onSegment: (file, header) => {
+      damageEnd = 0
       pending = {id: file.id, file: file.path, size: file.size, header, problems: []}
     },
     onProblem: (p) => {
+      if (p.end !== undefined && p.segment === (pending ?? current)?.id) damageEnd = Math.max(damageEnd, p.end)
       if (pending && p.end === undefined && p.segment === pending.id) {
         pending.problems.push(p)
         return
@@ -200,7 +203,7 @@ export function dumpWal(target: DumpTarget, filter: DumpFilter, visitor: DumpVis
       for (const p of tail) showDamage(problemToDamage(p, summary.size))
       tail = []
       visitor.segmentEnd?.(summary)
-      result.last = {id: summary.id, file: summary.file, size: summary.size, lastRecordEnd: Math.max(summary.lastRecordEnd, Math.min(summary.size, FIRST_RECORD_OFFSET)), resynced: summary.resyncedRecords > 0}
+      result.last = {id: summary.id, file: summary.file, size: summary.size, lastRecordEnd: Math.max(summary.lastRecordEnd, Math.min(summary.size, FIRST_RECORD_OFFSET)), resynced: summary.resyncedRecords > 0, damageEnd}
     },
   })
   if (full()) result.stopped = true
