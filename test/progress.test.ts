@@ -112,3 +112,11 @@ test('walctl verify: no bar on a short WAL, under --json, with --quiet, or in a 
   t.is(piped.status, 0)
   t.is(piped.stderr, '')
 })
+
+test('walctl dump --stats at a terminal on a long WAL: a bar, erased before the table', (t) => {
+  const r = walctlTty(['dump', longWal(), '--stats'], {columns: 100})
+  t.is(r.code, 0)
+  t.true(r.output.startsWith(`${ERASE}dump [`), JSON.stringify(r.output.slice(0, 60)))
+  t.notRegex(r.output.slice(r.output.lastIndexOf(ERASE)), /dump \[/)
+  t.notRegex(walctlTty(['dump', longWal(), '--stats', '--json']).output, /dump \[/)
+})

@@ -109,3 +109,20 @@ export function startWalProgress(label: string, input: string, json: boolean, st
   const couldShow = Boolean(stream.isTTY) && !json
   return Progress.start({label, total: couldShow ? measureWal(input) : {segments: 0, bytes: 0}, json, stream})
 }
+
+/** `visitor` with each finished segment (`segmentEnd`) also counted on `progress`. */
+export function trackSegments<T extends object>(visitor: T, progress: Progress): T {
+  if (!progress.shown) return visitor
+  return new Proxy(visitor, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown
+      if (prop === 'segmentEnd') {
+        return (s: {size: number}) => {
+          if (typeof value === 'function') value.call(target, s)
+          progress.advance(s.size, 1)
+        }
+      }
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}

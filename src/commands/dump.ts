@@ -1,7 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import chalk, {Chalk, ChalkInstance} from 'chalk'
+import {ChalkInstance} from 'chalk'
 import {positionValue} from '../cli/args.js'
 import {WalCommand} from '../cli/base.js'
+import {paint} from '../cli/color.js'
+import {startWalProgress, trackSegments} from '../cli/progress.js'
 import {makeRenderer} from '../cli/dump/make.js'
 import {Output, PipeClosed} from '../cli/dump/output.js'
 import {DATA_ENCODINGS, DataEncoding, DUMP_FORMATS, DumpFormat, DumpRenderer, RenderOptions} from '../cli/dump/renderer.js'
@@ -87,7 +89,12 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     try {
       if (flags.stats) {
         const collector = new StatsCollector()
-        dumpWal(target, filter, collector)
+        const progress = startWalProgress('dump', args.path, this.jsonEnabled())
+        try {
+          dumpWal(target, filter, trackSegments(collector, progress))
+        } finally {
+          progress.finish()
+        }
         const stats = collector.result()
         if (this.jsonEnabled()) return stats
         out.write(format === 'json' || format === 'jsonl' ? JSON.stringify(stats) + '\n' : renderStats(stats, this.chalk(flags.color)))
@@ -162,11 +169,8 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     }
   }
 
-  private chalk(color: boolean | undefined): ChalkInstance {
-    if (color === false) return new Chalk({level: 0})
-    if (color === true) return new Chalk({level: chalk.level || 1})
-    // chalk honours FORCE_COLOR and a terminal; NO_COLOR (no-color.org) is honoured here.
-    if (process.env.NO_COLOR && !process.env.FORCE_COLOR) return new Chalk({level: 0})
-    return chalk
+  private chalk(_color: boolean | undefined): ChalkInstance {
+    // One place decides colour for every command (src/cli/color.ts): --color/--no-color, FORCE_COLOR, NO_COLOR, a terminal.
+    return paint('stdout')
   }
 }
