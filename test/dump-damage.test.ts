@@ -1,15 +1,15 @@
-// dump reads past damage: for each named byte edit (the recovery suite's
-// cases, on the same built WAL: 20 records of 40 bytes, records 0-7 in
-// segment 1, 8-15 in 2, 16-19 in 3), the damaged region is listed at its
-// exact byte range and every valid record is listed, those after the damage
-// marked as found by resync.
+// dump reads past damage: for each named byte edit of the recovery suite
+// (every case of test/corruption.test.ts, on the same built WAL: 20 records of
+// 40 bytes, records 0-7 in segment 1, 8-15 in 2, 16-19 in 3), the damaged
+// region is listed at its exact byte range and every valid record is listed,
+// those after the damage marked as found by resync.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
 import {crc32} from 'crc'
 import {dumpWal, DumpDamage, resolveDumpTarget} from '../src/core/dump/walk.js'
 import {DumpFilter} from '../src/core/dump/filters.js'
-import {BuiltWal, buildWal, flipByte, payloadFor, recordOffset, segPath, u32le, writeBytes, zeroRange} from './helpers/corrupt.js'
+import {BuiltWal, buildWal, CREATED_US, flipByte, payloadFor, recordOffset, segPath, u32le, u64le, writeBytes, zeroRange} from './helpers/corrupt.js'
 import {walctlAsync} from './helpers/cli.js'
 import {snapshot} from './helpers/fixtures.js'
 
@@ -78,6 +78,58 @@ const CASES: Case[] = [
     name: 'file truncated mid-record',
     edit: (w) => truncate(w, 2, off(w, 10) + 20),
     regions: ['2:185..205:partial-record', '2:205..205:size-mismatch'], records: [...range(0, 10), ...range(16, 20)],
+  },
+  {name: 'torn last record: header only', edit: (w) => writeBytes(segPath(w, 3), 281, [...u32le(40), ...u32le(crc32(payloadFor(20)))]), regions: ['3:281..329:crc-mismatch'], records: ALL},
+  {name: 'stray byte right after the last record', edit: (w) => writeBytes(segPath(w, 3), 281, [0x5a]), regions: ['3:281..379:crc-mismatch'], records: ALL},
+  {name: 'stray byte in the last 7 bytes of a segment', edit: (w) => writeBytes(segPath(w, 3), 509, [1]), regions: ['3:509..510:debris'], records: ALL},
+  {name: 'torn write: zeros from the middle of a record to the end', edit: (w) => zeroRange(segPath(w, 3), 157, 512), regions: ['3:137..185:crc-mismatch'], records: range(0, 17)},
+  {name: 'truncated trailing record', edit: (w) => truncate(w, 3, 263), regions: ['3:233..263:partial-record', '3:263..263:size-mismatch'], records: range(0, 19)},
+  {name: 'length one too long', edit: (w) => writeBytes(segPath(w, 3), 185, u32le(41)), regions: ['3:185..233:crc-mismatch'], records: without(18), resynced: [19]},
+  {name: 'damage in an older segment', edit: (w) => flipByte(segPath(w, 1), 233 + 8), regions: ['1:233..281:crc-mismatch'], records: without(3), resynced: [4, 5, 6, 7]},
+  {name: 'torn tail in an older segment', edit: (w) => zeroRange(segPath(w, 1), 445, 473), regions: ['1:425..473:crc-mismatch'], records: without(7)},
+  {name: 'wrong header_size', edit: (w) => writeBytes(segPath(w, 3), 8, u32le(96)), regions: ['3:8..12:bad-header-size'], records: ALL},
+  {name: 'data_offset below 80', edit: (w) => writeBytes(segPath(w, 2), 16, u64le(79n)), regions: ['2:16..24:bad-data-offset'], records: ALL},
+  {name: 'data_offset above 80: nothing to show', edit: (w) => writeBytes(segPath(w, 2), 16, u64le(4096n)), regions: [], records: ALL},
+  {
+    name: 'timestamps more than a day in the future',
+    edit: (w) => {
+      const future = BigInt(Date.now()) * 1000n + 48n * 3_600_000_000n
+      writeBytes(segPath(w, 2), 32, [...u64le(future), ...u64le(future)])
+    },
+    regions: ['2:32..40:future-timestamp', '2:40..48:future-timestamp'], records: ALL,
+  },
+  {
+    name: 'timestamps an hour ahead: a warning, not a region',
+    edit: (w) => {
+      const ahead = BigInt(Date.now()) * 1000n + 3_600_000_000n
+      writeBytes(segPath(w, 3), 32, [...u64le(ahead), ...u64le(ahead)])
+    },
+    regions: [], records: ALL,
+  },
+  {name: 'created after modified', edit: (w) => writeBytes(segPath(w, 1), 40, u64le(CREATED_US - 1_000_000n)), regions: ['1:40..48:created-after-modified'], records: ALL},
+  {
+    name: 'garbage padding bytes: nothing to show',
+    edit: (w) => {
+      for (const id of [1, 2, 3]) {
+        writeBytes(segPath(w, id), 12, [0xde, 0xad, 0xbe, 0xef])
+        writeBytes(segPath(w, id), 28, [0x13, 0x37, 0x00, 0xff])
+      }
+    },
+    regions: [], records: ALL,
+  },
+  {name: 'file truncated at 79 bytes', edit: (w) => truncate(w, 3, 79), regions: ['3:0..79:short-file'], records: range(0, 16)},
+  {name: 'file truncated at 85 bytes', edit: (w) => truncate(w, 1, 85), regions: ['1:0..85:short-file'], records: range(8, 20)},
+  {name: 'file truncated at 89 bytes (header intact)', edit: (w) => truncate(w, 2, 89), regions: ['2:89..89:size-mismatch'], records: [...range(0, 8), ...range(16, 20)]},
+  {name: 'file truncated at a record boundary', edit: (w) => truncate(w, 2, 281), regions: ['2:281..281:size-mismatch'], records: [...range(0, 12), ...range(16, 20)]},
+  {name: 'a gap at the start (after gc)', edit: (w) => fs.unlinkSync(segPath(w, 1)), regions: [], records: range(8, 20)},
+  {
+    name: 'stray files: warnings, not regions',
+    edit: (w) => {
+      fs.writeFileSync(path.join(w.dir, 'notes.txt'), 'hello')
+      fs.writeFileSync(path.join(w.dir, 'wal_000004.log.tmp'), 'partial')
+      fs.mkdirSync(path.join(w.dir, 'old'))
+    },
+    regions: [], records: ALL,
   },
   {name: 'a missing middle segment', edit: (w) => fs.unlinkSync(segPath(w, 2)), regions: ['2:null..null:missing-segment'], records: [...range(0, 8), ...range(16, 20)]},
 ]
