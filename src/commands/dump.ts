@@ -62,7 +62,6 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     decode: Flags.string({description: 'decode each payload (shardex: a Shardex WalTransaction and its operations)', options: ['shardex']}),
     follow: Flags.boolean({char: 'f', description: 'after the last record, keep polling for new records and segments until interrupted'}),
     interval: Flags.string({description: 'how often --follow polls, e.g. 200ms, 2s', default: '500ms'}),
-    color: Flags.boolean({description: 'colour the table and hex output (default: only at a terminal; NO_COLOR and FORCE_COLOR are honoured)', allowNo: true}),
   }
 
   async run(): Promise<DumpStats | DumpSummary | void> {
@@ -97,7 +96,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
         }
         const stats = collector.result()
         if (this.jsonEnabled()) return stats
-        out.write(format === 'json' || format === 'jsonl' ? JSON.stringify(stats) + '\n' : renderStats(stats, this.chalk(flags.color)))
+        out.write(format === 'json' || format === 'jsonl' ? JSON.stringify(stats) + '\n' : renderStats(stats, this.chalk()))
         out.flush()
         return stats
       }
@@ -107,7 +106,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
         encoding: flags.encoding as DataEncoding,
         decode: flags.decode as 'shardex' | undefined,
         context: flags.context,
-        chalk: this.chalk(flags.color),
+        chalk: this.chalk(),
         width: process.stdout.columns || Number(process.env.COLUMNS) || 120,
         damagedOnly: flags['damaged-only'],
       }
@@ -169,7 +168,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     }
   }
 
-  private chalk(_color: boolean | undefined): ChalkInstance {
+  private chalk(): ChalkInstance {
     // One place decides colour for every command (src/cli/color.ts): --color/--no-color, FORCE_COLOR, NO_COLOR, a terminal.
     return paint('stdout')
   }
