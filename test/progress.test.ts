@@ -80,9 +80,10 @@ test('at a terminal under --json, and in a pipe, nothing is drawn', (t) => {
 function longWal(): string {
   const dir = path.join(tempDir('walctl-long-'), 'wal')
   const manager = WalManager.init(dir, {segmentSize: 4096})
-  for (let i = 1; i <= LONG_WORK.segments; i++) {
+  const count = LONG_WORK.segments + 1
+  for (let i = 1; i <= count; i++) {
     manager.append(Buffer.from(`record ${i}`))
-    if (i < LONG_WORK.segments) manager.rotate()
+    if (i < count) manager.rotate()
   }
   manager.close()
   return dir
@@ -93,10 +94,10 @@ test('walctl verify at a terminal on a long WAL: a bar while it reads, erased be
   const r = walctlTty(['verify', dir], {columns: 100})
   t.is(r.code, 0)
   t.true(r.output.startsWith(`${ERASE}verify [`), JSON.stringify(r.output.slice(0, 60)))
-  t.regex(r.output, new RegExp(`\\d+/${LONG_WORK.segments} segments`))
+  t.regex(r.output, new RegExp(`\\d+/${LONG_WORK.segments + 1} segments`))
   const report = r.output.slice(r.output.lastIndexOf(ERASE) + ERASE.length)
   t.regex(report, /^wal_000001\.log /)
-  t.regex(report, new RegExp(`clean: ${LONG_WORK.segments} segment\\(s\\), ${LONG_WORK.segments} record\\(s\\)`))
+  t.regex(report, new RegExp(`clean: ${LONG_WORK.segments + 1} segment\\(s\\), ${LONG_WORK.segments + 1} record\\(s\\)`))
   t.notRegex(report, /verify \[/)
 })
 
@@ -106,7 +107,7 @@ test('walctl verify: no bar on a short WAL, under --json, with --quiet, or in a 
   t.notRegex(walctlTty(['verify', short]).output, /verify \[/)
   const json = walctlTty(['verify', long, '--json'])
   t.notRegex(json.output, /verify \[|\x1b/)
-  t.is((JSON.parse(json.output) as {segments: unknown[]}).segments.length, LONG_WORK.segments)
+  t.is((JSON.parse(json.output) as {segments: unknown[]}).segments.length, LONG_WORK.segments + 1)
   t.is(walctlTty(['verify', long, '--quiet']).output, '')
   const piped = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'verify', long], {encoding: 'utf8'})
   t.is(piped.status, 0)
@@ -119,4 +120,19 @@ test('walctl dump --stats at a terminal on a long WAL: a bar, erased before the 
   t.true(r.output.startsWith(`${ERASE}dump [`), JSON.stringify(r.output.slice(0, 60)))
   t.notRegex(r.output.slice(r.output.lastIndexOf(ERASE)), /dump \[/)
   t.notRegex(walctlTty(['dump', longWal(), '--stats', '--json']).output, /dump \[/)
+})
+
+test('walctl recover and gc at a terminal on a long WAL: a bar over their scan, erased before the report', (t) => {
+  const recover = walctlTty(['recover', longWal()], {columns: 100})
+  t.is(recover.code, 0)
+  t.true(recover.output.startsWith(`${ERASE}recover [`), JSON.stringify(recover.output.slice(0, 60)))
+  t.notRegex(recover.output.slice(recover.output.lastIndexOf(ERASE)), /recover \[/)
+  // gc scans the segments it keeps: all but the first here.
+  const gc = walctlTty(['gc', longWal(), '--upto', '2:89'], {columns: 100})
+  t.is(gc.code, 0, gc.output)
+  t.true(gc.output.startsWith(`${ERASE}gc [`), JSON.stringify(gc.output.slice(0, 60)))
+  t.regex(gc.output, new RegExp(`/${LONG_WORK.segments} segments`))
+  t.notRegex(gc.output.slice(gc.output.lastIndexOf(ERASE)), /gc \[/)
+  t.notRegex(walctlTty(['gc', longWal(), '--upto', '2:89', '--json']).output, /gc \[/)
+  t.notRegex(walctlTty(['recover', longWal(), '--json']).output, /recover \[/)
 })

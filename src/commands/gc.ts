@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
+import {Progress} from '../cli/progress.js'
 import {positionValue, sizeFlagValue, walDirArg} from '../cli/args.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
 import {resolveWalDir} from '../core/directory.js'
@@ -61,10 +62,17 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
     const dir = resolveWalDir(args.dir)
     // The lock is taken before the directory is read, so that the plan still holds when it is carried out.
     const lock = options.dryRun ? undefined : await lockWal(dir, flags.wait)
+    let progress: Progress | undefined
+    const json = this.jsonEnabled()
     let result: GcResult
     try {
-      result = WalManager.open(dir).cleanup(options)
+      result = WalManager.open(dir).cleanup({
+        ...options,
+        onScanStart: (total) => (progress = Progress.start({label: 'gc', total, json})),
+        onSegmentEnd: (s) => progress?.advance(s.size, 1),
+      })
     } finally {
+      progress?.finish()
       lock?.release()
     }
     if (!this.jsonEnabled()) process.stdout.write(renderGc(result))

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
+import {startWalProgress} from '../cli/progress.js'
 import {walDirArg} from '../cli/args.js'
 import {renderRecover} from '../cli/render-recover.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
@@ -31,10 +32,12 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
     const dryRun = flags['dry-run']
     // The lock is taken before the scan, so that the plan still holds when it is carried out.
     const lock = dryRun ? undefined : await lockWal(resolveWalDir(args.dir), flags.wait)
+    const progress = startWalProgress('recover', args.dir, this.jsonEnabled())
     let result: RecoverResult
     try {
-      result = recoverWal(args.dir, {mode: flags.mode as RecoverMode, dryRun, writerLockHeld: lock !== undefined})
+      result = recoverWal(args.dir, {mode: flags.mode as RecoverMode, dryRun, writerLockHeld: lock !== undefined, onSegmentEnd: (s) => progress.advance(s.size, 1)})
     } finally {
+      progress.finish()
       lock?.release()
     }
     process.exitCode = result.exitCode

@@ -16,7 +16,7 @@ import {fsyncDir, readAt} from './files.js'
 import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from './format.js'
 import {listWal, SegmentFile} from './directory.js'
 import {formatPosition, Position, segmentFileName} from './names.js'
-import {Problem, scanWal} from './scan.js'
+import {Problem, scanWal, SegmentSummary} from './scan.js'
 import {formatBytes} from './units.js'
 
 export type GcPolicy = 'upto' | 'keep' | 'max-total-size' | 'max-age'
@@ -38,6 +38,9 @@ export interface GcOptions {
   force?: boolean
   /** The clock for --max-age, in milliseconds since the epoch. */
   nowMs?: number
+  /** Progress hooks: the segments about to be scanned for the clean-prefix check, then each one scanned. */
+  onScanStart?: (total: {segments: number; bytes: number}) => void
+  onSegmentEnd?: (summary: SegmentSummary) => void
 }
 
 export interface GcSegment {
@@ -184,11 +187,13 @@ function checkCleanPrefix(dir: string, segs: Candidate[], count: number, o: GcOp
   if (uptoSeg) ids.add(uptoSeg.id)
   if (ids.size === 0) return []
   const boundaries = new Set<number>()
+  o.onScanStart?.({segments: ids.size, bytes: segs.filter((s) => ids.has(s.id)).reduce((n, s) => n + s.size, 0)})
   const scan = scanWal(dir, {
     segments: ids,
     onRecord: (segment, _buf, offset) => {
       if (segment === uptoSeg?.id) boundaries.add(offset)
     },
+    onSegmentEnd: o.onSegmentEnd,
   })
   if (uptoSeg && o.upto) checkBoundary(o.upto, uptoSeg, boundaries, scan.segments.find((s) => s.id === uptoSeg.id)?.cleanEnd)
   if (count === 0) return []

@@ -12,7 +12,7 @@ import {ModeOutcome, planRecovery, RecoverMode, RECOVER_MODES, SegmentAction, ta
 import {applyAction} from './recover-rewrite.js'
 import {currentCommandLine, tryAcquireWriterLock} from './lock.js'
 import {createQuarantine, quarantineCopy, writeReport} from './quarantine.js'
-import {Problem, scanWal, Verdict} from './scan.js'
+import {Problem, scanWal, SegmentSummary, Verdict} from './scan.js'
 
 export {RECOVER_MODES}
 export type {RecoverMode}
@@ -28,6 +28,8 @@ export interface RecoverOptions {
    * writer holds it. A dry run takes no lock: it must not create a file.
    */
   writerLockHeld?: boolean
+  /** Called as each segment's scan ends (a progress bar's hook). */
+  onSegmentEnd?: (summary: SegmentSummary) => void
 }
 
 /** One action as reported: paths relative to the WAL directory. */
@@ -106,15 +108,15 @@ export function recoverWal(input: string, options: RecoverOptions = {}): Recover
   const dryRun = options.dryRun ?? false
   const lock = dryRun || options.writerLockHeld ? undefined : tryAcquireWriterLock(dir, {command: currentCommandLine()})
   try {
-    return recoverLocked(dir, mode, dryRun, nowUs, lock !== undefined || options.writerLockHeld === true)
+    return recoverLocked(dir, mode, dryRun, nowUs, lock !== undefined || options.writerLockHeld === true, options.onSegmentEnd)
   } finally {
     lock?.release()
   }
 }
 
-function recoverLocked(dir: string, mode: RecoverMode, dryRun: boolean, nowUs: bigint, locked: boolean): RecoverResult {
+function recoverLocked(dir: string, mode: RecoverMode, dryRun: boolean, nowUs: bigint, locked: boolean, onSegmentEnd?: (summary: SegmentSummary) => void): RecoverResult {
   // Without the lock a writer may be appending: let the scan wait out a record being written.
-  const inv = takeInventory(dir, locked ? {nowUs, settleTries: 0} : {nowUs})
+  const inv = takeInventory(dir, locked ? {nowUs, settleTries: 0, onSegmentEnd} : {nowUs, onSegmentEnd})
   if (inv.scan.segments.length === 0) throw new WalError(ExitCode.NO_INPUT, 'no WAL segments (wal_NNNNNN.log) here: nothing to recover', {file: dir})
   const plan = planRecovery(inv, nowUs)
   const chosen = plan.modes[mode]
