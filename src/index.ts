@@ -15,7 +15,7 @@ export type {VerifyReport} from './core/verify.js'
 export {recoverWal, recoverWal as recover, RECOVER_MODES} from './core/recover.js'
 export type {ActionReport, ModeSummary, RecoverMode, RecoverOptions, RecoverResult} from './core/recover.js'
 
-export {collectGarbage} from './core/gc.js'
+export {collectGarbage, collectGarbage as gc} from './core/gc.js'
 export type {GcOptions, GcPolicy, GcResult, GcSegment} from './core/gc.js'
 export {
   acquireWriterLock, tryAcquireWriterLock, readLockHolder, describeHolder, describeTakeover, LockedError, WriterLock, LOCK_FILE, LOCK_MUTEX,

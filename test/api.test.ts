@@ -62,19 +62,19 @@ test('a type error against the declarations is caught (the check above can fail)
 test('the package exports the API the issue names, with declarations for each', async (t) => {
   const dir = consumerProject()
   const probe = `import * as w from 'walctl'
-const names = ['WalManager', 'WalSegment', 'scan', 'verify', 'recover', 'WalError', 'ExitCode', 'scanWal', 'verifyWal', 'recoverWal', 'renderMetrics', 'writeMetricsFile']
+const names = ['WalManager', 'WalSegment', 'scan', 'verify', 'recover', 'gc', 'acquireWriterLock', 'WalError', 'ExitCode', 'scanWal', 'verifyWal', 'recoverWal', 'renderMetrics', 'writeMetricsFile']
 console.log(JSON.stringify(Object.fromEntries(names.map((n) => [n, typeof w[n]]))))
-console.log(w.scan === w.scanWal, w.verify === w.verifyWal, w.recover === w.recoverWal, w.ExitCode.LOCKED)
+console.log(w.scan === w.scanWal, w.verify === w.verifyWal, w.recover === w.recoverWal, w.gc === w.collectGarbage, w.ExitCode.LOCKED)
 `
   fs.writeFileSync(path.join(dir, 'probe.mjs'), probe)
   const r = spawnSync(process.execPath, ['probe.mjs'], {cwd: dir, encoding: 'utf8'})
   t.is(r.status, 0, r.stderr)
   const [types, same] = r.stdout.trim().split('\n')
   t.deepEqual(JSON.parse(types), {
-    WalManager: 'function', WalSegment: 'function', scan: 'function', verify: 'function', recover: 'function', WalError: 'function',
+    WalManager: 'function', WalSegment: 'function', scan: 'function', verify: 'function', recover: 'function', gc: 'function', acquireWriterLock: 'function', WalError: 'function',
     ExitCode: 'object', scanWal: 'function', verifyWal: 'function', recoverWal: 'function', renderMetrics: 'function', writeMetricsFile: 'function',
   })
-  t.is(same, 'true true true 75')
+  t.is(same, 'true true true true 75')
   const dts = fs.readFileSync(path.join(ROOT, 'dist', 'index.d.ts'), 'utf8')
   for (const name of ['WalManager', 'WalSegment', 'scanWal as scan', 'verifyWal as verify', 'recoverWal as recover', 'VerifyReport', 'RecoverResult', 'WalScanOptions']) {
     t.true(dts.includes(name), `dist/index.d.ts declares ${name}`)
