@@ -11,7 +11,15 @@ export function renderRecover(r: RecoverResult): string {
     lines.push('nothing to recover')
     return lines.join('\n') + '\n'
   }
-  if (!r.refused) {
+  if (r.refused) {
+    // Refused: no actions to explain the problems, so list them.
+    const problems = r.problems.filter((p) => p.severity !== 'warning')
+    for (const p of problems.slice(0, 20)) {
+      const where = p.offset === null ? '' : `: offset ${p.offset}${p.end === undefined ? '' : `..${p.end}`}`
+      lines.push(`  ${p.severity}: ${path.basename(p.file)}${where}: ${p.kind}: ${p.message}`)
+    }
+    if (problems.length > 20) lines.push(`  ... and ${problems.length - 20} more (walctl verify lists them all)`)
+  } else {
     const tense = r.dryRun ? 'would' : 'did'
     lines.push(`${r.mode}${r.dryRun ? ' (dry run, nothing changed)' : ''}: ${tense} keep ${r.records.kept} record(s), drop ${r.records.dropped}`)
     for (const a of r.actions) {

@@ -6,7 +6,8 @@ import {formatBytes} from '../core/units.js'
 export function renderVerify(report: VerifyReport): string {
   const lines: string[] = []
   for (const s of report.segments) {
-    const extra = s.resyncedRecords > 0 ? `, ${s.resyncedRecords} found past damage` : ''
+    let extra = s.resyncedRecords > 0 ? `, ${s.resyncedRecords} found past damage` : ''
+    if (s.rereads) extra += `, tail re-read ${s.rereads} time(s) in case a writer was mid-record`
     lines.push(`${path.basename(s.file)}  ${formatBytes(s.size)}  ${s.records} record(s)${extra}  ${s.verdict}`)
   }
   for (const p of report.problems) {
