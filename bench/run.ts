@@ -14,23 +14,31 @@ const figures: Figure[] = []
 const started = Date.now()
 const load = os.loadavg()
 
-function section(name: string, f: () => void | Promise<void>): Promise<void> | void {
+const failures: Array<{section: string; error: string}> = []
+async function section(name: string, f: () => void | Promise<void>): Promise<void> {
   if (!want(name)) return
   process.stderr.write(`bench: ${name}...\n`)
-  return f()
+  try {
+    await f()
+  } catch (error) {
+    // One section failing (say, a build in progress under a shared checkout) does not lose the others' figures.
+    const message = error instanceof Error ? error.message : String(error)
+    failures.push({section: name, error: message})
+    process.stderr.write(`bench: ${name} FAILED: ${message}\n`)
+  }
 }
 
 try {
   await section('crc', () => crcSwitchBench(figures))
   await section('faults', () => faultBench(3, figures))
   await section('core', () => {
-    const ctx = coreBenches([100, 4096, 65_536], 5, figures)
-    scanBenches(ctx, 7, figures)
+    const ctx = coreBenches([100, 4096, 65_536], 3, figures)
+    scanBenches(ctx, 5, figures)
   })
   await section('stdin', () => stdinBench(3, figures))
   await section('verify1g', () => verifyBigBench(3, figures))
-  await section('cold', () => coldStartBench(15, figures))
-  await section('durable', () => durableBench(200, 15, figures))
+  await section('cold', () => coldStartBench(11, figures))
+  await section('durable', () => durableBench(200, 11, figures))
 } finally {
   removeTemps()
 }
@@ -44,7 +52,9 @@ const results = {
   loadAverageAtStart: load,
   loadAverageAtEnd: os.loadavg(),
   seconds: (Date.now() - started) / 1000,
+  failures,
   figures,
 }
 fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`)
+if (failures.length > 0) process.exitCode = 1
 process.stderr.write(`bench: ${results.seconds.toFixed(0)} s, load average ${load.map((l) => l.toFixed(1)).join(' ')} at start; bench/results.json written\n`)
