@@ -54,7 +54,8 @@ test('four appenders of 5,000 records each at once, with --wait, leave exactly 2
   const dir = newWal()
   await init(dir)
   const procs = ['p1', 'p2', 'p3', 'p4']
-  const results = await Promise.all(procs.map((p) => walctlAsync(['append', dir, '--stdin', '--wait', '30'], {input: lines(p, 0, 5000)})))
+  // --wait 120, not 30: the last of the four waits for three whole appends, slow on a loaded 2-core machine.
+  const results = await Promise.all(procs.map((p) => walctlAsync(['append', dir, '--stdin', '--wait', '120'], {input: lines(p, 0, 5000)})))
   for (const r of results) t.is(r.code, 0, r.stderr)
   const records = await dump(dir)
   t.is(records.length, 20_000)
