@@ -5,7 +5,8 @@ import test from 'ava'
 import * as path from 'node:path'
 import {colorFlagIn, shouldColor} from '../src/cli/color.js'
 import {walctl} from './helpers/cli.js'
-import {tempDir} from './helpers/fixtures.js'
+import {copyFixture, tempDir} from './helpers/fixtures.js'
+import * as fs from 'node:fs'
 import {HAVE_SCRIPT, walctlTty} from './helpers/tty.js'
 
 // eslint-disable-next-line no-control-regex
@@ -103,4 +104,22 @@ test('--color and --no-color are accepted by every walctl command', (t) => {
     const r = walctl([command, '--help'])
     t.regex(r.stdout, /--\[no-\]color/, `${command} --help documents --[no-]color`)
   }
+})
+
+test('the verify report at a terminal: verdicts and severities coloured; piped or with NO_COLOR, plain and identical', (t) => {
+  const dir = copyFixture('small')
+  const fd = fs.openSync(path.join(dir, 'wal', 'wal_000001.log'), 'r+')
+  fs.writeSync(fd, Buffer.from([0xff]), 0, 1, 97)
+  fs.closeSync(fd)
+  const tty = walctlTty(['verify', dir])
+  t.is(tty.code, 2)
+  t.regex(tty.output, /\x1b\[31m\x1b\[1mdamaged\x1b\[22m\x1b\[39m: 1 segment\(s\)/)
+  t.regex(tty.output, /^\x1b\[31mdamaged\x1b\[39m: .*crc-mismatch/m)
+  const plainTty = walctlTty(['verify', dir], {env: {NO_COLOR: '1'}})
+  const piped = walctl(['verify', dir])
+  t.notRegex(plainTty.output, ANSI)
+  t.is(plainTty.output, piped.stdout, 'the same text, colour aside')
+  t.is(tty.output.replace(/\x1b\[[0-9;]*m/g, ''), piped.stdout)
+  const clean = walctlTty(['verify', copyFixture('small')])
+  t.regex(clean.output, /\x1b\[32mclean\x1b\[39m: 1 segment/)
 })
