@@ -165,9 +165,17 @@ function scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], se
   const nowUs = options.nowUs ?? nowMicros()
   let buf: Buffer = Buffer.alloc(0)
   const newest = files.at(-1)?.id
-  for (const file of files) {
+  // A segment that vanished between the listing and its read, with every older one gone too, was
+  // collected by a concurrent gc (readers take no lock); one gone from anywhere else is still an error.
+  for (const [index, file] of files.entries()) {
     if (options.segments && !options.segments.has(file.id)) continue
-    const summary = scanOneSegment(file, segmentSize, nowUs, options, buf, add, file.id === newest)
+    let summary: ReturnType<typeof scanOneSegment>
+    try {
+      summary = scanOneSegment(file, segmentSize, nowUs, options, buf, add, file.id === newest)
+    } catch (error) {
+      if (file.id !== newest && vanished(error, file.path) && files.slice(0, index).every((f) => !fs.existsSync(f.path))) continue
+      throw error
+    }
     buf = summary.buf
     segments.push(summary.summary)
     records += summary.summary.records
@@ -274,6 +282,11 @@ function scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, o
   summary.cleanEnd = result.cleanEnd
   summary.lastRecordEnd = result.lastRecordEnd
   return {summary, buf: backing, stopped: stopped || result.stopped}
+}
+
+function vanished(error: unknown, file: string): boolean {
+  const cause = (error as {cause?: NodeJS.ErrnoException}).cause
+  return cause?.code === 'ENOENT' && !fs.existsSync(file)
 }
 
 function headerSeverity(kind: HeaderProblemKind, data: Buffer, segmentSize: number): Severity {
