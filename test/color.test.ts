@@ -123,3 +123,14 @@ test('the verify report at a terminal: verdicts and severities coloured; piped o
   const clean = walctlTty(['verify', copyFixture('small')])
   t.regex(clean.output, /\x1b\[32mclean\x1b\[39m: 1 segment/)
 })
+
+test('the recover report at a terminal: the verdicts before and after coloured', (t) => {
+  const dir = copyFixture('small')
+  const fd = fs.openSync(path.join(dir, 'wal', 'wal_000001.log'), 'r+')
+  fs.writeSync(fd, Buffer.from([0x40, 0, 0, 0, 1, 2, 3, 4, 5]), 0, 9, 839)
+  fs.closeSync(fd)
+  const r = walctlTty(['recover', dir])
+  t.is(r.code, 0)
+  t.regex(r.output, /: \x1b\[33mrepairable\x1b\[39m, 10 valid record/)
+  t.regex(r.output, /^after: \x1b\[32mclean\x1b\[39m/m)
+})

@@ -22,6 +22,7 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, string]> = [
   ['NO_COLOR', 'set and non-empty: never colour (--color overrides)'],
   ['FORCE_COLOR', 'colour even when not at a terminal; 0 or false: never (--no-color overrides)'],
   ['WALCTL_DEBUG', 'set: print the stack trace of an error'],
+  ['COLUMNS', 'dump: the table width when stdout is not a terminal'],
 ]
 
 export default class WalHelp extends Help {

@@ -1,12 +1,14 @@
 import * as path from 'node:path'
+import {ChalkInstance} from 'chalk'
 import {RecoverResult} from '../core/recover.js'
+import {colorSeverity, colorVerdict, paint} from './color.js'
 import {formatBytes} from '../core/units.js'
 
 const VERB = {rewrite: 'rewrite', move: 'move to quarantine', create: 'create empty'} as const
 
 /** The human report of a recover: the plan (or what was done), what each mode costs, the outcome. */
-export function renderRecover(r: RecoverResult): string {
-  const lines: string[] = [`${r.dir}: ${r.verdictBefore}, ${r.records.before} valid record(s), ${r.problems.filter((p) => p.severity !== 'warning').length} problem(s) to repair`]
+export function renderRecover(r: RecoverResult, chalk: ChalkInstance = paint('stdout')): string {
+  const lines: string[] = [`${r.dir}: ${colorVerdict(chalk, r.verdictBefore)}, ${r.records.before} valid record(s), ${r.problems.filter((p) => p.severity !== 'warning').length} problem(s) to repair`]
   if (r.verdictBefore === 'clean' && r.actions.length === 0) {
     lines.push('nothing to recover')
     return lines.join('\n') + '\n'
@@ -16,7 +18,7 @@ export function renderRecover(r: RecoverResult): string {
     const problems = r.problems.filter((p) => p.severity !== 'warning')
     for (const p of problems.slice(0, 20)) {
       const where = p.offset === null ? '' : `: offset ${p.offset}${p.end === undefined ? '' : `..${p.end}`}`
-      lines.push(`  ${p.severity}: ${path.basename(p.file)}${where}: ${p.kind}: ${p.message}`)
+      lines.push(`  ${colorSeverity(chalk, p.severity)}: ${path.basename(p.file)}${where}: ${p.kind}: ${p.message}`)
     }
     if (problems.length > 20) lines.push(`  ... and ${problems.length - 20} more (walctl verify lists them all)`)
   } else {
@@ -35,6 +37,6 @@ export function renderRecover(r: RecoverResult): string {
     lines.push(`  ${m.mode.padEnd(13)} ${cost}${m.mode === r.mode ? '  (chosen)' : ''}`)
   }
   if (r.quarantine) lines.push(`quarantine: ${r.quarantine}`)
-  if (r.changed) lines.push(`after: ${r.verdictAfter}${r.remaining.length > 0 ? ` (${r.remaining.length} warning(s) left)` : ''}`)
+  if (r.changed) lines.push(`after: ${colorVerdict(chalk, r.verdictAfter)}${r.remaining.length > 0 ? ` (${r.remaining.length} warning(s) left)` : ''}`)
   return lines.join('\n') + '\n'
 }
