@@ -40,7 +40,7 @@ test('npm pack ships the CLI, its manifest and docs, and the tarball installs gl
   t.is(pack.code, 0, pack.stderr)
   const [info] = JSON.parse(pack.stdout) as Array<{filename: string; files: Array<{path: string}>}>
   const files = info.files.map((f) => f.path)
-  for (const required of ['package.json', 'README.md', 'bin/run.js', 'oclif.manifest.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/help.js', 'docs/API.md', 'docs/FORMAT.md']) {
+  for (const required of ['package.json', 'README.md', 'bin/run.js', 'oclif.manifest.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/help.js', 'docs/API.md', 'docs/FORMAT.md', 'docs/JSON.md']) {
     t.true(files.includes(required), `the tarball holds ${required}`)
   }
   for (const command of fs.readdirSync(path.join(ROOT, 'dist', 'commands')).filter((f) => f.endsWith('.js'))) {
