@@ -16,22 +16,16 @@ const runs: Results[] = (files.length ? files : [path.join(ROOT, 'bench', 'resul
 const key = (f: Figure): string => `${f.group}|${f.name}`
 const order: string[] = []
 for (const r of runs) for (const f of r.figures) if (!order.includes(key(f))) order.push(key(f))
-const head = ['group', 'figure', ...runs.flatMap((_, i) => [`run ${i + 1}`, `baseline ${i + 1}`, `ratio ${i + 1}`]), 'target']
+// The last run in full; the others as ratios and values, to show how much the figures move.
+const last = runs.length - 1
+const head = ['group', 'figure', `value (run ${last + 1})`, `baseline (run ${last + 1})`, 'ratio per run', 'value per run', `target (run ${last + 1})`]
 const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`]
 for (const k of order) {
   const [group, name] = k.split('|')
-  const cells: string[] = [group, name]
-  let target = ''
-  for (const r of runs) {
-    const f = r.figures.find((x) => key(x) === k)
-    if (!f) {
-      cells.push('', '', '')
-      continue
-    }
-    cells.push(fmt(f.value, f.unit), `${f.baselineName}: ${fmt(f.baseline, f.unit)}`, f.ratio.toFixed(2))
-    if (f.target) target = `${f.target}: ${f.met ? 'met' : 'not met'}`
-  }
-  cells.push(target)
-  lines.push(`| ${cells.join(' | ')} |`)
+  const per = runs.map((r) => r.figures.find((x) => key(x) === k))
+  const f = per[last] ?? per.find(Boolean)!
+  const target = f.target ? `${f.met ? 'met' : '**not met**'} (${f.target})` : ''
+  lines.push(`| ${[group, name, fmt(f.value, f.unit), `${f.baselineName}: ${fmt(f.baseline, f.unit)}`,
+    per.map((x) => (x ? x.ratio.toFixed(2) : '-')).join(' / '), per.map((x) => (x ? fmt(x.value, '') : '-')).join(' / '), target].join(' | ')} |`)
 }
 process.stdout.write(`${runs.map((r, i) => `run ${i + 1}: ${r.date}, ${r.seconds.toFixed(0)} s, load average at start ${r.loadAverageAtStart.map((l) => l.toFixed(1)).join(' / ')}`).join('\n')}\n\n${lines.join('\n')}\n`)
