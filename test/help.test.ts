@@ -44,9 +44,13 @@ test('walctl --help lists every command with its one-line summary, and the exit 
   t.regex(r.stdout, /\nENVIRONMENT\n {2}NO_COLOR +/)
 })
 
-test('walctl help and walctl with no arguments show the same root help', (t) => {
+test('walctl help, walctl -h and walctl with no arguments show the same root help; -v the version', (t) => {
   const help = walctl(['--help'])
   t.is(walctl(['help']).stdout, help.stdout)
+  t.is(walctl(['-h']).stdout, help.stdout)
+  t.is(walctl(['verify', '-h']).stdout, walctl(['verify', '--help']).stdout)
+  t.is(walctl(['-v']).stdout, walctl(['--version']).stdout)
+  t.regex(walctl(['-v']).stdout, /^walctl\/\d+\.\d+\.\d+ /)
   const bare = walctl([])
   t.is(bare.code, 0)
   t.is(bare.stdout, help.stdout)
@@ -77,6 +81,9 @@ test('an unknown command is a usage error (64) naming it and the closest command
   const typo = walctl(['verfy', './wal'])
   t.is(typo.code, 64)
   t.regex(typo.stderr, /^walctl: unknown command 'verfy'; did you mean 'verify'\?/)
+  const option = walctl(['--frobnicate'])
+  t.is(option.code, 64)
+  t.is(option.stderr, "walctl: unknown option '--frobnicate'; see 'walctl --help'\n")
   const json = walctl(['verfy', './wal', '--json'])
   t.is(json.code, 64)
   t.is(json.stderr, '')

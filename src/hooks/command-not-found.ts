@@ -31,8 +31,13 @@ const hook: Hook.CommandNotFound = async function (options) {
     .sort((x, y) => x.d - y.d)
   const candidates = id.length > 0 && prefixed.length > 0 ? prefixed.slice(0, 3) : near.slice(0, 1).map(({c}) => c)
   const closest = candidates.map((c) => `'${c}'`).join(' or ')
+  if (id.startsWith('-')) return fail(`unknown option '${id}'; see '${options.config.bin} --help'`, options.argv ?? [])
   const message = `unknown command '${id}'${closest ? `; did you mean ${closest}?` : '.'} See '${options.config.bin} --help' for the commands.`
-  if ((options.argv ?? []).includes('--json')) {
+  fail(message, options.argv ?? [])
+}
+
+function fail(message: string, argv: string[]): never {
+  if (argv.includes('--json')) {
     const body: ErrorJson = {error: {message, exitCode: ExitCode.USAGE}}
     process.stdout.write(JSON.stringify(body, null, 2) + '\n')
   } else {
