@@ -113,6 +113,10 @@ export interface Figure {
 
 export function fmt(n: number, unit: string): string {
   if (!Number.isFinite(n)) return String(n)
+  if (unit === 'rec/s' || unit === '') {
+    if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M ${unit}`.trim()
+    if (n >= 1e4) return `${(n / 1e3).toFixed(0)} k ${unit}`.trim()
+  }
   const abs = Math.abs(n)
   const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2
   return `${n.toFixed(digits)} ${unit}`.trim()

@@ -15,7 +15,8 @@ const files = process.argv.slice(2)
 const runs: Results[] = (files.length ? files : [path.join(ROOT, 'bench', 'results.json')]).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as Results)
 const key = (f: Figure): string => `${f.group}|${f.name}`
 const order: string[] = []
-for (const r of runs) for (const f of r.figures) if (!order.includes(key(f))) order.push(key(f))
+// In the order of the newest run, which has every figure the older ones have.
+for (const r of [...runs].reverse()) for (const f of r.figures) if (!order.includes(key(f))) order.push(key(f))
 // The last run in full; the others as ratios and values, to show how much the figures move.
 const last = runs.length - 1
 const head = ['group', 'figure', `value (run ${last + 1})`, `baseline (run ${last + 1})`, 'ratio per run', 'value per run', `target (run ${last + 1})`]
@@ -28,4 +29,4 @@ for (const k of order) {
   lines.push(`| ${[group, name, fmt(f.value, f.unit), `${f.baselineName}: ${fmt(f.baseline, f.unit)}`,
     per.map((x) => (x ? x.ratio.toFixed(2) : '-')).join(' / '), per.map((x) => (x ? fmt(x.value, '') : '-')).join(' / '), target].join(' | ')} |`)
 }
-process.stdout.write(`${runs.map((r, i) => `run ${i + 1}: ${r.date}, ${r.seconds.toFixed(0)} s, load average at start ${r.loadAverageAtStart.map((l) => l.toFixed(1)).join(' / ')}`).join('\n')}\n\n${lines.join('\n')}\n`)
+process.stdout.write(`${runs.map((r, i) => `- run ${i + 1}: ${r.date}, ${r.seconds.toFixed(0)} s, load average at start ${r.loadAverageAtStart.map((l) => l.toFixed(1)).join(' / ')}`).join('\n')}\n\n${lines.join('\n')}\n`)
