@@ -1,6 +1,7 @@
 // bin/run.js answers --version itself, without loading oclif: its line must
 // be exactly the one oclif prints, and everything else must still reach oclif.
 import {spawnSync} from 'node:child_process'
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {pathToFileURL} from 'node:url'
 import test from 'ava'
@@ -26,12 +27,22 @@ test('extra words after --version are ignored, as oclif ignores them', (t) => {
   t.is(r.stdout, oclifVersion(['--version', 'verify']))
 })
 
-test('anything else still goes through oclif: --help lists the commands, -v is not a version flag', (t) => {
+test('the additional version flags of package.json are honoured the same way', (t) => {
+  const pjson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {oclif: {additionalVersionFlags?: string[]}}
+  for (const flag of pjson.oclif.additionalVersionFlags ?? []) {
+    const r = walctl([flag])
+    t.is(r.code, 0, flag)
+    t.is(r.stdout, oclifVersion([flag]), flag)
+  }
+  t.pass()
+})
+
+test('anything else still goes through oclif: --help lists the commands, an unknown option is refused', (t) => {
   const help = walctl(['--help'])
   t.is(help.code, 0)
   for (const id of ['init', 'append', 'verify', 'dump']) t.regex(help.stdout, new RegExp(`\\b${id}\\b`))
-  const v = walctl(['-v'])
+  const v = walctl(['--no-such-option'])
   t.not(v.code, 0)
   t.is(v.stdout, '')
-  t.is(path.basename(BIN), 'run.js')
+  t.regex(v.stderr, /no-such-option/)
 })
