@@ -10,18 +10,27 @@ const ZERO_CHUNK = 1024 * 1024
 
 /** fsync a directory so that a rename or unlink inside it survives power loss. */
 export function fsyncDir(dir: string): void {
+  fsyncPath(dir, 'directory')
+}
+
+/** fsync a file's data and metadata (a copy that must be on disk before its original is touched). */
+export function fsyncFile(file: string): void {
+  fsyncPath(file, 'file')
+}
+
+function fsyncPath(target: string, kind: 'file' | 'directory'): void {
   let fd: number
   try {
-    fd = fs.openSync(dir, 'r')
+    fd = fs.openSync(target, 'r')
   } catch (error) {
-    throw fsError(error, dir, 'open directory to sync it')
+    throw fsError(error, target, `open ${kind} to sync it`)
   }
   try {
     fs.fsyncSync(fd)
   } catch (error) {
-    // Some file systems refuse fsync on directories; the rename is still atomic there.
+    // Some file systems refuse fsync on directories; a rename is still atomic there.
     const code = (error as NodeJS.ErrnoException).code
-    if (code !== 'EINVAL' && code !== 'EBADF') throw fsError(error, dir, 'sync directory')
+    if (kind === 'file' || (code !== 'EINVAL' && code !== 'EBADF')) throw fsError(error, target, `sync ${kind}`)
   } finally {
     fs.closeSync(fd)
   }

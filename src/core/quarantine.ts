@@ -4,8 +4,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
-import {createFileAtomic, fsyncDir} from './files.js'
-import {fsyncFile} from './recover-rewrite.js'
+import {createFileAtomic, fsyncDir, fsyncFile} from './files.js'
 
 export const QUARANTINE_DIR = 'quarantine'
 export const REPORT_FILE = 'report.json'

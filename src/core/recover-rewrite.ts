@@ -5,7 +5,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
-import {createFileAtomic, fsyncDir} from './files.js'
+import {createFileAtomic, fsyncDir, fsyncFile} from './files.js'
 import {encodeHeader, FIELD, FIRST_RECORD_OFFSET} from './format.js'
 import {HeaderPlan, SegmentAction} from './recover-plan.js'
 import {readSegment} from './scan.js'
@@ -28,22 +28,6 @@ export function rewrittenHead(original: Buffer, keep: ReadonlyArray<[number, num
     at += b - a
   }
   return out
-}
-
-export function fsyncFile(file: string): void {
-  let fd: number
-  try {
-    fd = fs.openSync(file, 'r')
-  } catch (error) {
-    throw fsError(error, file, 'open to sync')
-  }
-  try {
-    fs.fsyncSync(fd)
-  } catch (error) {
-    throw fsError(error, file, 'fsync')
-  } finally {
-    fs.closeSync(fd)
-  }
 }
 
 /** Applies one action; `quarantineDir` receives moved segments. */
