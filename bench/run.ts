@@ -38,7 +38,7 @@ try {
   await section('stdin', () => stdinBench(3, figures))
   await section('verify1g', () => verifyBigBench(3, figures))
   await section('cold', () => coldStartBench(11, figures))
-  await section('durable', () => durableBench(200, 11, figures))
+  await section('durable', () => durableBench(400, 11, figures))
 } finally {
   removeTemps()
 }
