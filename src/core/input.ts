@@ -32,7 +32,8 @@ export class RecordSplitter {
   private readonly skipEmpty: boolean
   private readonly source: string
   private readonly onRange: RecordSplitterOptions['onRange']
-  private carry: Buffer | undefined
+  /** The start of a line not yet ended, in pieces (a long line across many chunks is joined once, at its end). */
+  private carry: Buffer[] = []
   private rawParts: Buffer[] = []
   private line = 0
 
@@ -53,12 +54,21 @@ export class RecordSplitter {
       this.rawParts.push(chunk)
       return
     }
-    let buf = chunk
-    if (this.carry) {
-      buf = Buffer.concat([this.carry, chunk])
-      this.carry = undefined
-    }
+    const buf = chunk
     let start = 0
+    if (this.carry.length > 0) {
+      // Only the line that straddles the chunks is joined, not the whole chunk.
+      const nl = buf.indexOf(10)
+      if (nl < 0) {
+        this.carry.push(Buffer.from(buf))
+        return
+      }
+      this.carry.push(buf.subarray(0, nl))
+      const line = Buffer.concat(this.carry)
+      this.carry = []
+      this.take(line)
+      start = nl + 1
+    }
     const onRange = this.onRange
     if (onRange) {
       for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
@@ -73,7 +83,7 @@ export class RecordSplitter {
         start = nl + 1
       }
     }
-    if (start < buf.length) this.carry = Buffer.from(buf.subarray(start))
+    if (start < buf.length) this.carry.push(Buffer.from(buf.subarray(start)))
   }
 
   /** Ends the input: a last line without its newline still counts. */
@@ -85,9 +95,9 @@ export class RecordSplitter {
       this.emit(all, 1)
       return
     }
-    if (this.carry) {
-      const rest = this.carry
-      this.carry = undefined
+    if (this.carry.length > 0) {
+      const rest = Buffer.concat(this.carry)
+      this.carry = []
       this.take(rest)
     }
   }
