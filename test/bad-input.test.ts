@@ -155,3 +155,20 @@ function walctlAs(uid: number, args: string[]) {
   fs.chmodSync(home, 0o777)
   return walctl(args, {uid, env: {HOME: home, XDG_DATA_HOME: home, XDG_CONFIG_HOME: home, XDG_CACHE_HOME: home}})
 }
+
+test('init where a parent is a regular file: exit 73, cannot create', (t) => {
+  const file = path.join(tempDir(), 'plain')
+  fs.writeFileSync(file, 'x')
+  const r = walctl(['init', path.join(file, 'wal')])
+  t.is(r.code, 73, r.stderr)
+  t.regex(r.stderr, /cannot create directory: not a directory/)
+  oneLine(t, r.stderr)
+})
+
+test('an I/O error names its code once', (t) => {
+  const dir = walWithRecords()
+  const r = walctl(['append', dir, '--file', '/proc/self/mem'])
+  t.is(r.code, 74)
+  t.regex(r.stderr, /\/proc\/self\/mem: cannot read: EIO: i\/o error/)
+  t.notRegex(r.stderr, /EIO: EIO/)
+})

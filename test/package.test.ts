@@ -40,13 +40,14 @@ test('npm pack ships the CLI, its manifest and docs, and the tarball installs gl
   t.is(pack.code, 0, pack.stderr)
   const [info] = JSON.parse(pack.stdout) as Array<{filename: string; files: Array<{path: string}>}>
   const files = info.files.map((f) => f.path)
-  for (const required of ['package.json', 'README.md', 'bin/run.js', 'oclif.manifest.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/help.js', 'docs/API.md', 'docs/FORMAT.md', 'docs/JSON.md']) {
+  for (const required of ['package.json', 'README.md', 'LICENSE', 'bin/run.js', 'oclif.manifest.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/help.js', 'docs/API.md', 'docs/FORMAT.md', 'docs/JSON.md']) {
     t.true(files.includes(required), `the tarball holds ${required}`)
   }
   for (const command of fs.readdirSync(path.join(ROOT, 'dist', 'commands')).filter((f) => f.endsWith('.js'))) {
     t.true(files.includes(`dist/commands/${command}`), `the tarball holds dist/commands/${command}`)
   }
   t.deepEqual(files.filter((f) => /^(src|test|bench|node_modules|\.ci)\//.test(f) || f.endsWith('.tgz')), [], 'no sources, tests or dependencies in the tarball')
+  t.false(files.includes('bin/dev.js'), 'the development entry point (it needs tsx) is not shipped')
   const tarball = path.join(work, info.filename)
   t.true(fs.existsSync(tarball))
 

@@ -57,24 +57,26 @@ export function fsError(err: unknown, file: string, action: string, fallback: nu
   if (err instanceof WalError) return err
   const e = err as NodeJS.ErrnoException
   const code = e?.code
+  // What could not be found or opened is missing input when reading, and a failed create when creating.
+  const missing = fallback === ExitCode.CANT_CREATE ? ExitCode.CANT_CREATE : ExitCode.NO_INPUT
   let exit = fallback
-  let reason = e?.message ?? String(err)
+  let reason: string
   switch (code) {
     case 'ENOENT':
-      exit = ExitCode.NO_INPUT
+      exit = missing
       reason = 'no such file or directory'
       break
     case 'EACCES':
     case 'EPERM':
-      exit = fallback === ExitCode.CANT_CREATE ? ExitCode.CANT_CREATE : ExitCode.NO_INPUT
+      exit = missing
       reason = 'permission denied'
       break
     case 'ENOTDIR':
-      exit = ExitCode.NO_INPUT
+      exit = missing
       reason = 'not a directory'
       break
     case 'EISDIR':
-      exit = ExitCode.NO_INPUT
+      exit = missing
       reason = 'is a directory, expected a file'
       break
     case 'ENOSPC':
@@ -84,8 +86,11 @@ export function fsError(err: unknown, file: string, action: string, fallback: nu
       exit = ExitCode.CANT_CREATE
       reason = 'read-only file system'
       break
-    default:
-      if (code) reason = `${code}: ${reason}`
+    default: {
+      // Node's messages already start with the code ("EIO: i/o error, read"): say it once.
+      const message = e?.message ?? String(err)
+      reason = code && !message.startsWith(`${code}:`) ? `${code}: ${message}` : message
+    }
   }
   return new WalError(exit, `cannot ${action}: ${reason}`, {file, cause: err})
 }
