@@ -2,6 +2,7 @@
 // be exactly the one oclif prints, and everything else must still reach oclif.
 import {spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import {pathToFileURL} from 'node:url'
 import test from 'ava'
@@ -45,4 +46,30 @@ test('anything else still goes through oclif: --help lists the commands, an unkn
   t.not(v.code, 0)
   t.is(v.stdout, '')
   t.regex(v.stderr, /no-such-option/)
+})
+
+test('the mmap binding loads without @mapbox/node-pre-gyp, and maps, writes and syncs a file', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'walctl-startup-'))
+  try {
+    const file = path.join(dir, 'probe.bin')
+    fs.writeFileSync(file, Buffer.alloc(8192))
+    const script = `
+      import {createRequire} from 'node:module'
+      import * as fs from 'node:fs'
+      const {mmap} = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'src', 'core', 'mmap.ts')).href)})
+      const fd = fs.openSync(${JSON.stringify(file)}, 'r+')
+      const map = mmap.map(8192, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
+      fs.closeSync(fd)
+      map.write('walctl', 4096)
+      mmap.sync(map, 4096, 4096, true, false)
+      mmap.sync(map, true)
+      const cache = Object.keys(createRequire(import.meta.url).cache)
+      console.log(JSON.stringify({preGyp: cache.some((k) => k.includes('node-pre-gyp')), binding: cache.some((k) => k.endsWith('.node'))}))`
+    const r = spawnSync(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], {cwd: ROOT})
+    t.is(r.status, 0, r.stderr.toString())
+    t.deepEqual(JSON.parse(r.stdout.toString()), {preGyp: false, binding: true})
+    t.is(fs.readFileSync(file).toString('latin1', 4096, 4102), 'walctl')
+  } finally {
+    fs.rmSync(dir, {recursive: true, force: true})
+  }
 })
