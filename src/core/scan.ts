@@ -121,8 +121,14 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
-/** Scans a WAL directory, a Shardex index root, or a single segment file. */
-export function scanWal(input: string, options: WalScanOptions = {}): WalScanResult {
+/** What a path given by a user names: one segment file, or a WAL directory (an index root resolves to its wal/). */
+export interface ScanTarget {
+  dir: string
+  /** Set when the path is one file (of any name: a segment copied out of its directory is segment 0 unless named like one). */
+  file?: SegmentFile
+}
+
+export function resolveScanTarget(input: string): ScanTarget {
   const abs = path.resolve(input)
   let st: fs.Stats
   try {
@@ -130,14 +136,17 @@ export function scanWal(input: string, options: WalScanOptions = {}): WalScanRes
   } catch (error) {
     throw fsError(error, abs, 'open')
   }
-  if (st.isFile()) {
-    const id = parseSegmentFileName(path.basename(abs)) ?? 0
-    const file: SegmentFile = {id, name: path.basename(abs), path: abs, size: st.size}
-    return scanSegments(path.dirname(abs), [file], [], st.size, options)
-  }
-  const dir = resolveWalDir(abs)
-  const listing = listWal(dir)
-  return scanSegments(dir, listing.segments, listing.strays, nominalSegmentSize(listing.segments), options, true)
+  if (!st.isFile()) return {dir: resolveWalDir(abs)}
+  const name = path.basename(abs)
+  return {dir: path.dirname(abs), file: {id: parseSegmentFileName(name) ?? 0, name, path: abs, size: st.size}}
+}
+
+/** Scans a WAL directory, a Shardex index root, or a single segment file. */
+export function scanWal(input: string, options: WalScanOptions = {}): WalScanResult {
+  const target = resolveScanTarget(input)
+  if (target.file) return scanSegments(target.dir, [target.file], [], target.file.size, options)
+  const listing = listWal(target.dir)
+  return scanSegments(target.dir, listing.segments, listing.strays, nominalSegmentSize(listing.segments), options, true)
 }
 
 function scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], segmentSize: number, options: WalScanOptions, isDir = false): WalScanResult {

@@ -2,13 +2,11 @@
 // segments, records and damaged regions, filtered, in file order. Read-only,
 // and it keeps nothing: each record's bytes are a view into the scanner's
 // reused buffer, valid only during the call.
-import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {listWal, resolveWalDir} from '../directory.js'
-import {ExitCode, fsError, WalError} from '../errors.js'
+import {listWal} from '../directory.js'
+import {ExitCode, WalError} from '../errors.js'
 import {FIELD, FIRST_RECORD_OFFSET, SegmentHeader} from '../format.js'
-import {parseSegmentFileName} from '../names.js'
-import {Problem, ProblemKind, scanWal, SegmentSummary, Severity, Verdict as ScanVerdict} from '../scan.js'
+import {Problem, ProblemKind, resolveScanTarget, scanWal, SegmentSummary, Severity, Verdict as ScanVerdict} from '../scan.js'
 import {DumpFilter, hasSegmentBounds, rangeSelected, segmentSelected} from './filters.js'
 
 export interface DumpRecord {
@@ -78,16 +76,9 @@ export interface DumpResult {
 
 /** What PATH names: one file, or a WAL directory (a Shardex index root resolves to its wal/). */
 export function resolveDumpTarget(input: string): DumpTarget {
-  const abs = path.resolve(input)
-  let st: fs.Stats
-  try {
-    st = fs.statSync(abs)
-  } catch (error) {
-    throw fsError(error, abs, 'open')
-  }
-  if (st.isFile()) return {input: abs, dir: path.dirname(abs), file: abs, segmentIds: [parseSegmentFileName(path.basename(abs)) ?? 0]}
-  const dir = resolveWalDir(abs)
-  return {input: abs, dir, segmentIds: listWal(dir).segments.map((s) => s.id)}
+  const {dir, file} = resolveScanTarget(input)
+  if (file) return {input: path.resolve(input), dir, file: file.path, segmentIds: [file.id]}
+  return {input: path.resolve(input), dir, segmentIds: listWal(dir).segments.map((s) => s.id)}
 }
 
 /** The byte range a header problem stands for, from the field it names. */
