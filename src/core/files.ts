@@ -75,7 +75,7 @@ export function createFileAtomic(target: string, head: Uint8Array, size: number,
     fs.renameSync(temp, target)
   } catch (error) {
     removeQuietly(temp)
-    throw fsError(error, target, 'rename the new segment into place', ExitCode.CANT_CREATE)
+    throw fsError(error, target, 'rename the new file into place', ExitCode.CANT_CREATE)
   }
   fsyncDir(dir)
 }

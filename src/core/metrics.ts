@@ -4,8 +4,8 @@
 // half a file: it ignores names not ending in .prom, such as the temporary one.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ExitCode, fsError, WalError} from './errors.js'
-import {fsyncDir} from './files.js'
+import {ExitCode, WalError} from './errors.js'
+import {createFileAtomic} from './files.js'
 import {Severity, Verdict} from './scan.js'
 import {VERDICT_EXIT, VerifyReport} from './verify.js'
 
@@ -112,37 +112,17 @@ export function renderMetrics(m: VerifyMetrics): string {
 export function writeMetricsFile(file: string, text: string): void {
   const target = path.resolve(file)
   const dir = path.dirname(target)
-  let st: fs.Stats | undefined
+  // A missing directory is something walctl cannot create into, not missing input.
+  if (!statOrUndefined(dir)?.isDirectory()) throw new WalError(ExitCode.CANT_CREATE, 'cannot write metrics: the directory does not exist', {file: target})
+  if (statOrUndefined(target)?.isDirectory()) throw new WalError(ExitCode.CANT_CREATE, 'cannot write metrics: is a directory, expected a file name', {file: target})
+  const bytes = Buffer.from(text, 'utf8')
+  createFileAtomic(target, bytes, bytes.length, {replace: true})
+}
+
+function statOrUndefined(p: string): fs.Stats | undefined {
   try {
-    st = fs.statSync(target)
+    return fs.statSync(p)
   } catch {
-    st = undefined
+    return undefined
   }
-  if (st?.isDirectory()) throw new WalError(ExitCode.CANT_CREATE, 'cannot write metrics: is a directory, expected a file name', {file: target})
-  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`)
-  let fd: number
-  try {
-    fd = fs.openSync(temp, 'w', 0o644)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    // A missing directory is something walctl cannot create into, not missing input.
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new WalError(ExitCode.CANT_CREATE, 'cannot write metrics: the directory does not exist', {file: target, cause: error})
-    throw fsError(error, target, 'create the metrics file', ExitCode.CANT_CREATE)
-  }
-  try {
-    fs.writeSync(fd, text)
-    fs.fsyncSync(fd)
-  } catch (error) {
-    fs.closeSync(fd)
-    fs.rmSync(temp, {force: true})
-    throw fsError(error, temp, 'write the metrics file')
-  }
-  fs.closeSync(fd)
-  try {
-    fs.renameSync(temp, target)
-  } catch (error) {
-    fs.rmSync(temp, {force: true})
-    throw fsError(error, target, 'rename the metrics file into place', ExitCode.CANT_CREATE)
-  }
-  fsyncDir(dir)
 }
