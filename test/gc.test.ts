@@ -224,7 +224,7 @@ test('a missing id after the segments to remove is refused too: they would no lo
   t.deepEqual(ids(dir), [1, 2, 3, 5])
 })
 
-test('damage that verify calls damaged in a segment that stays refuses gc; damage only in a segment that goes does not', (t) => {
+test('damage that verify calls damaged in a segment that stays refuses gc; damage in a segment that goes refuses it too, unless --force', (t) => {
   const {dir, positions} = buildWal(5)
   // A bad CRC on the first record of segment 4 hides the two after it: damaged.
   flipDataByte(dir, positions[3][0])
@@ -235,10 +235,13 @@ test('damage that verify calls damaged in a segment that stays refuses gc; damag
   t.is(e?.offset, positions[3][0].offset)
   t.regex(e!.message, /wal_000004\.log is damaged at offset 89 \(crc-mismatch/)
   t.deepEqual(snapshot(dir), before)
-  // Removing the damaged segment itself is allowed.
+  // Removing the damaged segment itself would lose the records behind the damage, never replayed: refused, --force removes it.
   const {dir: other, positions: p2} = buildWal(4)
   flipDataByte(other, p2[0][0])
-  t.deepEqual(cleanup(other, {keep: 2}).segments.map((s) => s.id), [1, 2])
+  const e2 = t.throws(() => cleanup(other, {keep: 2}), {instanceOf: WalError})
+  t.is(e2?.exitCode, 2)
+  t.regex(e2!.message, /refusing to remove wal_000001\.log: it holds damage at offset 89 \(crc-mismatch/)
+  t.deepEqual(cleanup(other, {keep: 2, force: true}).segments.map((s) => s.id), [1, 2])
 })
 
 test('cleanup on the manager keeps appending in the current segment and forgets the removed ones', (t) => {

@@ -267,7 +267,7 @@ function checkCleanPrefix(dir: string, segs: Candidate[], count: number, o: GcOp
  * or records found only past damage, unless --force. Returns what --force overrode.
  */
 function checkRemovedHoldNoDamage(problems: Problem[], summaries: SegmentSummary[], gone: Set<number>, o: GcOptions): string[] {
-  const why: Array<{text: string; problem?: Problem; summary: SegmentSummary}> = []
+  const why: Array<{text: string; holds: string; problem?: Problem; summary: SegmentSummary}> = []
   for (const s of summaries) {
     if (!gone.has(s.id)) continue
     const damage = problems.find((p) => p.segment === s.id && p.severity === 'damaged')
@@ -275,12 +275,12 @@ function checkRemovedHoldNoDamage(problems: Problem[], summaries: SegmentSummary
     const parts: string[] = []
     if (damage) parts.push(`damage at offset ${damage.offset ?? 0} (${damage.kind}: ${damage.message})`)
     if (s.resyncedRecords > 0) parts.push(`${s.resyncedRecords} record(s) found only past damage, which Shardex skips on replay, so they may never have reached its index`)
-    why.push({text: `${path.basename(s.file)} holds ${parts.join(' and ')}`, problem: damage, summary: s})
+    why.push({text: `${path.basename(s.file)} holds ${parts.join(' and ')}`, holds: parts.join(' and '), problem: damage, summary: s})
   }
   if (why.length === 0 || o.force) return why.map((w) => w.text)
   const first = why[0]
   const more = why.length > 1 ? ` (and ${why.length - 1} more such segment(s))` : ''
-  throw new WalError(ExitCode.DAMAGED, `refusing to remove ${path.basename(first.summary.file)}: ${first.text}${more}; nothing was removed; see them with 'walctl dump', keep them with 'walctl recover --mode salvage', or pass --force to remove the segment anyway`, {
+  throw new WalError(ExitCode.DAMAGED, `refusing to remove ${path.basename(first.summary.file)}: it holds ${first.holds}${more}; nothing was removed; see them with 'walctl dump', keep them with 'walctl recover --mode salvage', or pass --force to remove the segment anyway`, {
     file: first.summary.file, segment: first.summary.id, offset: first.problem?.offset ?? undefined,
   })
 }
