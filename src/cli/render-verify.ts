@@ -5,8 +5,13 @@ import {colorSeverity, colorVerdict, paint} from './color.js'
 import {formatBytes} from '../core/units.js'
 import {escapeName, shellPath} from '../core/fs/quote.js'
 
+export interface RenderVerifyOptions {
+  /** Suggest a `walctl recover` of the report's directory (false for a lone file outside a WAL directory). */
+  suggestRecover?: boolean
+}
+
 /** The human report of a verify: one line per segment, one per problem, the verdict last. */
-export function renderVerify(report: VerifyReport, chalk: ChalkInstance = paint('stdout')): string {
+export function renderVerify(report: VerifyReport, chalk: ChalkInstance = paint('stdout'), options: RenderVerifyOptions = {}): string {
   const lines: string[] = []
   for (const s of report.segments) {
     let extra = s.resyncedRecords > 0 ? `, ${s.resyncedRecords} found past damage` : ''
@@ -21,6 +26,7 @@ export function renderVerify(report: VerifyReport, chalk: ChalkInstance = paint(
   lines.push(`${colorVerdict(chalk, report.verdict)}: ${n} segment(s), ${report.records} record(s), ${formatBytes(report.payloadBytes)} of payload${report.problems.length > 0 ? `, ${report.problems.length} problem(s)` : ''}`)
   // Single quotes: pasting the suggestion runs walctl and nothing a directory's name could hold.
   const dir = shellPath(report.dir)
+  if (options.suggestRecover === false) return lines.join('\n') + '\n'
   if (report.verdict === 'repairable') lines.push(`repair without losing a complete record: walctl recover ${dir} (--dry-run shows the plan)`)
   if (report.verdict === 'damaged') lines.push(`see what each repair keeps and drops: walctl recover ${dir} --dry-run --mode point-in-time (or --mode salvage)`)
   return lines.join('\n') + '\n'

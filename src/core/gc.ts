@@ -174,7 +174,7 @@ function checkProtected(removed: Candidate[], o: GcOptions): string[] {
   if (o.force) return why
   const s = protectedSegs[0]
   const more = protectedSegs.length > 1 ? ` (and ${protectedSegs.length - 1} more such segment(s))` : ''
-  throw new WalError(ExitCode.DAMAGED, `refusing to remove ${s.name}: ${why[0]}, as an operator protects a file${more}; nothing was removed; pass --force to remove it anyway`, {file: s.path, segment: s.id})
+  throw new WalError(ExitCode.DAMAGED, `refusing to remove ${s.name}: it ${why[0].slice(s.name.length + 1)}, as an operator protects a file${more}; nothing was removed; pass --force to remove it anyway`, {file: s.path, segment: s.id})
 }
 
 /** How many of the oldest segments go, which policies ask for each, and why no more. */
