@@ -139,3 +139,14 @@ export function readAt(fd: number, position: number, length: number, into?: Buff
   }
   return buf.subarray(0, done)
 }
+
+/** Copies every byte of the open file `src` into `out` from offset 0, a megabyte at a time. */
+export function copyFd(src: number, out: number): void {
+  const buf = Buffer.allocUnsafe(ZERO_CHUNK)
+  for (let pos = 0; ; ) {
+    const got = readAt(src, pos, buf.length, buf)
+    if (got.length === 0) return
+    for (let done = 0; done < got.length; ) done += fs.writeSync(out, got, done, got.length - done, pos + done)
+    pos += got.length
+  }
+}

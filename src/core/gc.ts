@@ -20,7 +20,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
-import {fsyncDir, readAt, tempNameFor, tempNamePid} from './files.js'
+import {copyFd, fsyncDir, readAt, tempNameFor, tempNamePid} from './files.js'
 import {applyOwnership, dirModeWithin, isRoot, makeDirs, ownershipOf} from './fs/owner.js'
 import {checkDirOrAbsent, createExclusive, isProtected, lstatOrUndefined, notRegular, openForReading, unlinkRegular} from './fs/safe-open.js'
 import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from './format.js'
@@ -392,7 +392,7 @@ function archiveCopy(s: Candidate, target: string): void {
     created = true
     try {
       const st = fs.fstatSync(src)
-      copyAll(src, out)
+      copyFd(src, out)
       if (isRoot()) applyOwnership(out, temp, ownershipOf(st))
       else fs.fchmodSync(out, st.mode & 0o777 & ~0o022)
       const size = fs.fstatSync(out).size
@@ -415,17 +415,6 @@ function archiveCopy(s: Candidate, target: string): void {
     }
   }
   fsyncDir(path.dirname(target))
-}
-
-function copyAll(src: number, out: number): void {
-  const chunk = 1 << 20
-  const buf = Buffer.allocUnsafe(chunk)
-  for (let pos = 0; ; ) {
-    const got = readAt(src, pos, chunk, buf)
-    if (got.length === 0) return
-    for (let done = 0; done < got.length; ) done += fs.writeSync(out, got, done, got.length - done, pos + done)
-    pos += got.length
-  }
 }
 
 function sameBytes(a: string, b: string): boolean {

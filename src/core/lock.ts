@@ -3,7 +3,7 @@
  *
  * API (the caller resolves the WAL directory first, e.g. with `resolveWalDir`):
  *
- *   const lock = await acquireWriterLock(dir, {command: 'walctl recover ./wal', waitMs: 0})
+ *   const lock = await acquireWriterLock(dir, {command: 'walctl recover', waitMs: 0})
  *   if (lock.takenOver) process.stderr.write(`walctl: ${describeTakeover(lock.takenOver)}\n`)
  *   try { ...change the WAL... } finally { lock.release() }
  *

@@ -153,5 +153,5 @@ export class WalManager {
  * even under umask 000.
  */
 export function makeWalDir(dir: string): void {
-  makeDirs(dir, {mode: 0o755 & ~currentUmask()}, 'create the WAL directory')
+  makeDirs(dir, {mode: 0o755 & ~currentUmask()}, 'create directory')
 }

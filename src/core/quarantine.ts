@@ -10,13 +10,12 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
-import {createFileAtomic, fsyncDir, readAt} from './files.js'
+import {copyFd, createFileAtomic, fsyncDir} from './files.js'
 import {applyOwnership, dirModeWithin, isRoot, makeDirs, MakeDirOptions} from './fs/owner.js'
 import {createExclusive, openForReading} from './fs/safe-open.js'
 
 export const QUARANTINE_DIR = 'quarantine'
 export const REPORT_FILE = 'report.json'
-const COPY_CHUNK = 1024 * 1024
 
 /** `2026-11-24T03-50-57.123Z`: sortable, and free of the colons some file systems refuse. */
 export function quarantineStamp(date: Date = new Date()): string {
@@ -57,13 +56,7 @@ export function quarantineCopy(file: string, dir: string): string {
     const st = fs.fstatSync(src)
     const out = createExclusive(dest, 0o400, 'copy a segment into the quarantine')
     try {
-      const buf = Buffer.allocUnsafe(COPY_CHUNK)
-      for (let pos = 0; ; ) {
-        const chunk = readAt(src, pos, COPY_CHUNK, buf)
-        if (chunk.length === 0) break
-        for (let done = 0; done < chunk.length; ) done += fs.writeSync(out, chunk, done, chunk.length - done, pos + done)
-        pos += chunk.length
-      }
+      copyFd(src, out)
       const mode = st.mode & 0o777 & ~0o222
       if (isRoot()) applyOwnership(out, dest, {uid: st.uid, gid: st.gid, mode})
       else fs.fchmodSync(out, mode)
