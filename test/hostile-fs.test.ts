@@ -414,8 +414,10 @@ test('gc --archive temporaries: a leftover of a killed gc of its own is removed;
 
 // The lock holds no data.
 
-test('the lock is 0600 and names the subcommand only: an argument is nowhere in it, nor in the exit-75 message', async (t) => {
+for (const c of [{name: 'the WAL directory in walctl\'s own group: 0600', group: 0, mode: 0o600}, {name: 'the WAL directory in the service\'s group: 0640 and that group', group: NOBODY, mode: 0o640}]) {
+test(`the lock names the subcommand only, an argument nowhere in it nor in the exit-75 message; ${c.name}`, async (t) => {
   const dir = newWal()
+  fs.chownSync(dir, 0, c.group)
   const secret = 's3cr3t-payload-4711'
   const child = spawn(process.execPath, [BIN, 'append', dir, secret, '--stdin', '--batch-ms', '0', '--batch-records', '987654'], {env: {...process.env, NO_COLOR: '1'}})
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
@@ -426,7 +428,8 @@ test('the lock is 0600 and names the subcommand only: an argument is nowhere in 
   try {
     for (let i = 0; i < 500 && !out.includes('1:'); i++) await new Promise((r) => setTimeout(r, 20))
     t.true(fs.existsSync(lockFile), 'the holder holds the lock')
-    t.is(mode(lockFile), 0o600)
+    t.is(mode(lockFile), c.mode)
+    t.is(fs.statSync(lockFile).gid, c.group)
     const text = fs.readFileSync(lockFile, 'utf8')
     t.is(JSON.parse(text).command, 'walctl append')
     t.false(text.includes(secret) || text.includes('987654'), text)
@@ -441,6 +444,7 @@ test('the lock is 0600 and names the subcommand only: an argument is nowhere in 
   }
   t.false(fs.existsSync(lockFile))
 })
+}
 
 // Names safe to read and to paste.
 

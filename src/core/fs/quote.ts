@@ -15,12 +15,6 @@ export function escapeName(text: string): string {
   return text.replace(CONTROL, (c) => NAMED[c] ?? (c.charCodeAt(0) < 0x100 ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16)}`))
 }
 
-/** Whether printing `text` needs escaping. */
-export function hasControl(text: string): boolean {
-  CONTROL.lastIndex = 0
-  return CONTROL.test(text)
-}
-
 /**
  * One POSIX shell word for `text`, in single quotes (`it's` becomes
  * `'it'\''s'`): nothing inside is expanded, so pasting it runs exactly the
