@@ -480,3 +480,21 @@ for (const name of ['wal\nsecond line \u001b[31mred', 'inj$(touch MARK)\'s']) {
     }
   })
 }
+
+test('recover --mode salvage replacing a missing middle segment of uid 65534 gives the new one the newest segment\'s owner and mode', (t) => {
+  const wal = buildWal(20)
+  fs.chmodSync(path.dirname(wal.dir), 0o755)
+  for (const p of [wal.dir, ...walk(wal.dir)]) {
+    fs.chownSync(p, NOBODY, NOBODY)
+    if (p !== wal.dir) fs.chmodSync(p, 0o640)
+  }
+  fs.unlinkSync(segPath(wal, 2))
+  const r = walctl(['recover', wal.dir, '--mode', 'salvage'])
+  t.is(r.code, 0, r.stderr)
+  t.is(r.stderr, '')
+  for (const id of [1, 2, 3]) {
+    const st = fs.statSync(segPath(wal, id))
+    t.deepEqual([st.uid, st.gid, st.mode & 0o7777], [NOBODY, NOBODY, 0o640], `wal_00000${id}.log`)
+  }
+  t.is(walctl(['append', wal.dir, 'after'], asNobody()).code, 0)
+})
