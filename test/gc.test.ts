@@ -224,7 +224,7 @@ test('a missing id after the segments to remove is refused too: they would no lo
   t.deepEqual(ids(dir), [1, 2, 3, 5])
 })
 
-test('damage that verify calls damaged in a segment that stays refuses gc; damage only in a segment that goes does not', (t) => {
+test('damage that verify calls damaged in a segment that stays refuses gc; damage in a segment that goes refuses it too, unless --force', (t) => {
   const {dir, positions} = buildWal(5)
   // A bad CRC on the first record of segment 4 hides the two after it: damaged.
   flipDataByte(dir, positions[3][0])
@@ -235,10 +235,13 @@ test('damage that verify calls damaged in a segment that stays refuses gc; damag
   t.is(e?.offset, positions[3][0].offset)
   t.regex(e!.message, /wal_000004\.log is damaged at offset 89 \(crc-mismatch/)
   t.deepEqual(snapshot(dir), before)
-  // Removing the damaged segment itself is allowed.
+  // Removing the damaged segment itself would lose the records behind the damage, never replayed: refused, --force removes it.
   const {dir: other, positions: p2} = buildWal(4)
   flipDataByte(other, p2[0][0])
-  t.deepEqual(cleanup(other, {keep: 2}).segments.map((s) => s.id), [1, 2])
+  const e2 = t.throws(() => cleanup(other, {keep: 2}), {instanceOf: WalError})
+  t.is(e2?.exitCode, 2)
+  t.regex(e2!.message, /refusing to remove wal_000001\.log: it holds damage at offset 89 \(crc-mismatch/)
+  t.deepEqual(cleanup(other, {keep: 2, force: true}).segments.map((s) => s.id), [1, 2])
 })
 
 test('cleanup on the manager keeps appending in the current segment and forgets the removed ones', (t) => {
@@ -261,8 +264,9 @@ test('gc --keep through the CLI: one line per segment, the bytes freed, exit 0',
   const {dir} = buildWal(4)
   const r = await walctlAsync(['gc', dir, '--keep', '2'])
   t.is(r.code, 0, r.stderr)
-  t.regex(r.stdout, /^removed wal_000001\.log  4\.00 KiB  \(keep; last written \S+\)$/m)
-  t.regex(r.stdout, /^removed wal_000002\.log /m)
+  t.regex(r.stdout, /^wal_000001\.log  4\.00 KiB  removed: older than --keep 2 \(last written \S+\)$/m)
+  t.regex(r.stdout, /^wal_000002\.log  4\.00 KiB  removed: /m)
+  t.notRegex(r.stdout, /\(keep;/)
   t.regex(r.stdout, /removed 2 segment\(s\), 8\.00 KiB \(8192 bytes\) freed; kept 2 segment\(s\), wal_000003\.log\.\.wal_000004\.log/)
   t.is(r.stderr, '')
   t.deepEqual(ids(dir), [3, 4])
@@ -289,7 +293,7 @@ test('gc --dry-run leaves the directory byte-identical and says what would go', 
   const names = fs.readdirSync(dir).sort()
   const r = await walctlAsync(['gc', dir, '--keep', '1', '--dry-run', '--archive', archive])
   t.is(r.code, 0, r.stderr)
-  t.regex(r.stdout, /^would archive wal_000001\.log -> /m)
+  t.regex(r.stdout, /^wal_000001\.log  4\.00 KiB  would be archived to \S+: older than --keep 1 /m)
   t.regex(r.stdout, /dry run: would archive 4 segment\(s\), 16\.0 KiB \(16384 bytes\) and keep 1 segment\(s\), wal_000005\.log .*nothing changed/)
   t.deepEqual(snapshot(dir), before)
   t.deepEqual(fs.readdirSync(dir).sort(), names)

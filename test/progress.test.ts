@@ -127,11 +127,11 @@ test('walctl recover and gc at a terminal on a long WAL: a bar over their scan, 
   t.is(recover.code, 0)
   t.true(recover.output.startsWith(`${ERASE}recover [`), JSON.stringify(recover.output.slice(0, 60)))
   t.notRegex(recover.output.slice(recover.output.lastIndexOf(ERASE)), /recover \[/)
-  // gc scans the segments it keeps: all but the first here.
+  // gc scans every segment: those it keeps, and those it removes (for damage and records found past it).
   const gc = walctlTty(['gc', longWal(), '--upto', '2:89'], {columns: 100})
   t.is(gc.code, 0, gc.output)
   t.true(gc.output.startsWith(`${ERASE}gc [`), JSON.stringify(gc.output.slice(0, 60)))
-  t.regex(gc.output, new RegExp(`/${LONG_WORK.segments} segments`))
+  t.regex(gc.output, new RegExp(`/${LONG_WORK.segments + 1} segments`))
   t.notRegex(gc.output.slice(gc.output.lastIndexOf(ERASE)), /gc \[/)
   t.notRegex(walctlTty(['gc', longWal(), '--upto', '2:89', '--json']).output, /gc \[/)
   t.notRegex(walctlTty(['recover', longWal(), '--json']).output, /recover \[/)

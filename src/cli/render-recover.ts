@@ -3,12 +3,13 @@ import {ChalkInstance} from 'chalk'
 import {RecoverResult} from '../core/recover.js'
 import {colorSeverity, colorVerdict, paint} from './color.js'
 import {formatBytes} from '../core/units.js'
+import {escapeName} from '../core/fs/quote.js'
 
 const VERB = {rewrite: 'rewrite', move: 'move to quarantine', create: 'create empty'} as const
 
 /** The human report of a recover: the plan (or what was done), what each mode costs, the outcome. */
 export function renderRecover(r: RecoverResult, chalk: ChalkInstance = paint('stdout')): string {
-  const lines: string[] = [`${r.dir}: ${colorVerdict(chalk, r.verdictBefore)}, ${r.records.before} valid record(s), ${r.problems.filter((p) => p.severity !== 'warning').length} problem(s) to repair`]
+  const lines: string[] = [`${escapeName(r.dir)}: ${colorVerdict(chalk, r.verdictBefore)}, ${r.records.before} valid record(s), ${r.problems.filter((p) => p.severity !== 'warning').length} problem(s) to repair`]
   if (r.verdictBefore === 'clean' && r.actions.length === 0) {
     lines.push('nothing to recover')
     return lines.join('\n') + '\n'
@@ -18,7 +19,7 @@ export function renderRecover(r: RecoverResult, chalk: ChalkInstance = paint('st
     const problems = r.problems.filter((p) => p.severity !== 'warning')
     for (const p of problems.slice(0, 20)) {
       const where = p.offset === null ? '' : `: offset ${p.offset}${p.end === undefined ? '' : `..${p.end}`}`
-      lines.push(`  ${colorSeverity(chalk, p.severity)}: ${path.basename(p.file)}${where}: ${p.kind}: ${p.message}`)
+      lines.push(`  ${colorSeverity(chalk, p.severity)}: ${escapeName(path.basename(p.file))}${where}: ${p.kind}: ${escapeName(p.message)}`)
     }
     if (problems.length > 20) lines.push(`  ... and ${problems.length - 20} more (walctl verify lists them all)`)
   } else {
@@ -27,16 +28,16 @@ export function renderRecover(r: RecoverResult, chalk: ChalkInstance = paint('st
     for (const a of r.actions) {
       const what = a.action === 'rewrite' ? `${VERB.rewrite} keeping ${a.keptRecords} record(s) (${formatBytes(a.keptBytes)})` : VERB[a.action]
       const dropped = a.droppedRecords > 0 ? `, dropping ${a.droppedRecords}` : ''
-      lines.push(`  ${path.basename(a.file)}: ${what}${dropped}${a.quarantined ? ` [${a.quarantined}]` : ''}`)
-      for (const why of a.why) lines.push(`      ${why}`)
+      lines.push(`  ${escapeName(path.basename(a.file))}: ${what}${dropped}${a.quarantined ? ` [${escapeName(a.quarantined)}]` : ''}`)
+      for (const why of a.why) lines.push(`      ${escapeName(why)}`)
     }
   }
   lines.push('modes:')
   for (const m of r.modes) {
-    const cost = m.possible ? `keeps ${m.keptRecords}, drops ${m.droppedRecords}, changes ${m.changes} segment(s)` : `cannot: ${m.reason}`
+    const cost = m.possible ? `keeps ${m.keptRecords}, drops ${m.droppedRecords}, changes ${m.changes} segment(s)` : `cannot: ${escapeName(m.reason ?? '')}`
     lines.push(`  ${m.mode.padEnd(13)} ${cost}${m.mode === r.mode ? '  (chosen)' : ''}`)
   }
-  if (r.quarantine) lines.push(`quarantine: ${r.quarantine}`)
+  if (r.quarantine) lines.push(`quarantine: ${escapeName(r.quarantine)}`)
   if (r.changed) lines.push(`after: ${colorVerdict(chalk, r.verdictAfter)}${r.remaining.length > 0 ? ` (${r.remaining.length} warning(s) left)` : ''}`)
   return lines.join('\n') + '\n'
 }

@@ -9,6 +9,7 @@ import {GcResult} from '../core/gc.js'
 import {WalManager} from '../core/manager.js'
 import {parseDuration} from '../core/units.js'
 import {renderGc} from '../cli/render-gc.js'
+import {escapeName} from '../core/fs/quote.js'
 
 export default class Gc extends WalCommand {
   static summary = 'Remove (or archive) old segments: after a flush point, or by count, total size or age.'
@@ -19,9 +20,9 @@ export default class Gc extends WalCommand {
 - --max-age DURATION: remove the oldest segments last written (file mtime) longer ago than DURATION (30m, 12h, 7d).
 Combined, the larger of what --max-total-size and --max-age ask for goes, and --upto and --keep each limit it: they protect segments. Given only --upto and/or --keep, the stricter of them decides.
 
-Safety: gc removes the oldest segments first and only contiguously, so it never leaves a gap; never the newest segment; never the segment holding --upto or any after it. It refuses, exit 2 and nothing removed, when the segments that would go are not a clean prefix: an id is missing among or after them, or a segment that stays has damage 'walctl verify' calls damaged (the older segments may be needed to recover from it); --force overrides that.
+Safety: gc removes the oldest segments first and only contiguously, so it never leaves a gap; never the newest segment; never the segment holding --upto or any after it. It refuses, exit 2 and nothing removed, when the segments that would go are not a clean prefix: an id is missing among or after them, or a segment that stays has damage 'walctl verify' calls damaged (the older segments may be needed to recover from it). It also refuses to remove a segment that holds damage or records found only past damage (Shardex skips those on replay, so they may never have reached its index), and a segment without write permission bits (chmod a-w: what an operator protected). --force overrides these refusals.
 
---archive DIR moves the segments there (copy, fsync, then remove) instead of deleting them. --dry-run prints what would go and the bytes freed and changes nothing. gc takes the WAL's writer lock (exit 75 while another walctl writer holds it, unless --wait); a dry run takes none. Exit 0 also when nothing needs to go.`
+--archive DIR moves the segments there (copy, fsync, then remove) instead of deleting them; DIR must be a real directory, not a link (exit 73). Its temporaries are walctl's own (.wal_NNNNNN.log.walctl-<pid>-<random>.tmp, created exclusively); a later gc --archive removes those an interrupted one left, and nothing else. --dry-run prints what would go and the bytes freed and changes nothing. gc takes the WAL's writer lock (exit 75 while another walctl writer holds it, unless --wait); a dry run takes none. Exit 0 also when nothing needs to go.`
   static examples = [
     '<%= config.bin %> <%= command.id %> ./wal --upto 42:1089',
     '<%= config.bin %> <%= command.id %> ./wal --keep 3 --dry-run',
@@ -36,7 +37,7 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
     'max-age': Flags.string({description: 'remove the oldest segments last written longer ago than DURATION (30m, 12h, 7d, 2w)', helpValue: 'DURATION'}),
     archive: Flags.string({description: 'move the segments into DIR (copy, fsync, remove) instead of deleting them; DIR is created if missing', helpValue: 'DIR'}),
     'dry-run': Flags.boolean({char: 'n', description: 'print what would go and the bytes freed; change nothing (takes no lock)'}),
-    force: Flags.boolean({description: 'remove even when the segments are not a clean prefix (a missing id, or damage in a segment that stays)'}),
+    force: Flags.boolean({description: 'remove even when the segments are not a clean prefix (a missing id, or damage in a segment that stays), hold damage or records found past damage, or have no write permission'}),
     wait: waitFlag,
   }
 
@@ -76,7 +77,7 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
       lock?.release()
     }
     if (!this.jsonEnabled()) process.stdout.write(renderGc(result))
-    if (result.forced.length > 0) this.note(`walctl: --force: removed despite: ${result.forced.join('; ')}`)
+    if (result.forced.length > 0) this.note(escapeName(`walctl: --force: removed despite: ${result.forced.join('; ')}`))
     return result
   }
 }

@@ -5,9 +5,9 @@ import {WalCommand} from '../cli/base.js'
 import {sizeFlagValue, walDirArg} from '../cli/args.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
 import {resolveWalDir} from '../core/directory.js'
-import {ExitCode, fsError} from '../core/errors.js'
+import {escapeName} from '../core/fs/quote.js'
 import {DEFAULT_SEGMENT_SIZE} from '../core/format.js'
-import {WalManager} from '../core/manager.js'
+import {makeWalDir, WalManager} from '../core/manager.js'
 import {checkSegmentSize} from '../core/segment.js'
 
 export interface InitResult {
@@ -49,7 +49,7 @@ export default class Init extends WalCommand {
     } finally {
       lock.release()
     }
-    this.log(`created ${result.segment.file} (${segmentSize} bytes)`)
+    this.log(`created ${escapeName(result.segment.file)} (${segmentSize} bytes)`)
     return result
   }
 }
@@ -57,12 +57,7 @@ export default class Init extends WalCommand {
 /** The WAL directory `init` writes into, made (with its parents) when missing. */
 function walDirToCreate(input: string): string {
   const abs = path.resolve(input)
-  if (!fs.existsSync(abs)) {
-    try {
-      fs.mkdirSync(abs, {recursive: true})
-    } catch (error) {
-      throw fsError(error, abs, 'create directory', ExitCode.CANT_CREATE)
-    }
-  }
+  // Made with an explicit mode (0755 within the umask): never group- or world-writable, even under umask 000.
+  if (!fs.existsSync(abs)) makeWalDir(abs)
   return resolveWalDir(abs)
 }

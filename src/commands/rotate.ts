@@ -28,6 +28,7 @@ export default class Rotate extends WalCommand {
       const id = manager.rotate()
       const file = manager.current().path
       manager.close()
+      for (const w of manager.warnings) process.stderr.write(`walctl: ${w}\n`)
       this.log(String(id))
       return {dir: manager.dir, previous, segment: id, file}
     } finally {

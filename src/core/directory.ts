@@ -5,6 +5,7 @@ import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
 import {TEMP_SUFFIX} from './files.js'
 import {parseSegmentFileName} from './names.js'
+import {strayKindOf} from './fs/safe-open.js'
 
 /** Shardex keeps its WAL in this folder of an index root. */
 export const SHARDEX_WAL_DIR = 'wal'
@@ -19,8 +20,13 @@ export interface SegmentFile {
 export interface StrayFile {
   name: string
   path: string
-  /** `temporary` for an interrupted create (`*.tmp`), `directory` for a folder, `other` otherwise. */
-  kind: 'temporary' | 'directory' | 'other'
+  /**
+   * `temporary` for an interrupted create (`*.tmp`), `directory` for a folder;
+   * `symlink`, `fifo`, `socket` or `device` for what is no regular file (even
+   * when named like a segment: walctl never reads or writes through it);
+   * `other` otherwise.
+   */
+  kind: 'temporary' | 'directory' | 'symlink' | 'fifo' | 'socket' | 'device' | 'other'
 }
 
 export interface WalListing {
@@ -58,7 +64,13 @@ export function resolveWalDir(input: string): string {
 }
 
 function hasSegments(dir: string): boolean {
-  return readNames(dir).some((n) => parseSegmentFileName(n) !== undefined)
+  return readNames(dir).some((n) => parseSegmentFileName(n) !== undefined && fs.lstatSync(path.join(dir, n), {throwIfNoEntry: false})?.isFile())
+}
+
+/** How a stray of `kind` is called in a message: `symbolic link`, `FIFO`, `directory`, `file`. */
+export function strayNoun(kind: StrayFile['kind']): string {
+  const nouns: Partial<Record<StrayFile['kind'], string>> = {directory: 'directory', symlink: 'symbolic link', fifo: 'FIFO', socket: 'socket', device: 'device'}
+  return nouns[kind] ?? 'file'
 }
 
 function readNames(dir: string): string[] {
@@ -86,7 +98,7 @@ export function listWal(dir: string): WalListing {
     if (id !== undefined && st.isFile()) {
       segments.push({id, name, path: p, size: st.size})
     } else if (!OWN_ENTRIES.has(name)) {
-      strays.push({name, path: p, kind: st.isDirectory() ? 'directory' : name.endsWith(TEMP_SUFFIX) ? 'temporary' : 'other'})
+      strays.push({name, path: p, kind: st.isDirectory() ? 'directory' : strayKindOf(st) ?? (name.endsWith(TEMP_SUFFIX) ? 'temporary' : 'other')})
     }
   }
   segments.sort((a, b) => a.id - b.id)

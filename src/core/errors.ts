@@ -1,6 +1,7 @@
 // One error type for everything walctl refuses or fails at. It carries the exit
 // code (sysexits-style) and, where they apply, the file, segment and offset, so
 // that a command can render one line and a script can branch on the code.
+import {escapeName} from './fs/quote.js'
 
 export const ExitCode = {
   OK: 0,
@@ -39,9 +40,11 @@ export class WalError extends Error {
   }
 }
 
+// Every diagnostic passes here: a file name (or a name quoted in the reason)
+// holding a newline or a terminal escape must not break the one-line promise.
 function composeMessage(reason: string, {file, offset}: WalErrorOptions): string {
-  if (file === undefined) return reason
-  return offset === undefined ? `${file}: ${reason}` : `${file}: offset ${offset}: ${reason}`
+  if (file === undefined) return escapeName(reason)
+  return escapeName(offset === undefined ? `${file}: ${reason}` : `${file}: offset ${offset}: ${reason}`)
 }
 
 /** A corruption found at a known place, as Prometheus' CorruptionErr. */

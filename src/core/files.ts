@@ -4,6 +4,8 @@ import {randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
+import {applyOwnership, ownershipOf} from './fs/owner.js'
+import {checkRegularOrAbsent, createExclusive, NOFOLLOW, lstatOrUndefined, notRegular, unlinkRegular} from './fs/safe-open.js'
 
 export const TEMP_SUFFIX = '.tmp'
 const ZERO_CHUNK = 1024 * 1024
@@ -21,7 +23,8 @@ export function fsyncFile(file: string): void {
 function fsyncPath(target: string, kind: 'file' | 'directory'): void {
   let fd: number
   try {
-    fd = fs.openSync(target, 'r')
+    // A file is opened as walctl writes them (no link, no FIFO wait); a WAL directory may be reached through a link its operator made.
+    fd = fs.openSync(target, kind === 'file' ? fs.constants.O_RDONLY | NOFOLLOW : fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
   } catch (error) {
     throw fsError(error, target, `open ${kind} to sync it`)
   }
@@ -36,26 +39,52 @@ function fsyncPath(target: string, kind: 'file' | 'directory'): void {
   }
 }
 
+export interface CreateFileOptions {
+  /** Replace an existing regular `target` (recover rewriting a segment: readers see the old file or the new one, never a mix). */
+  replace?: boolean
+  /**
+   * Give the new file the owner, group and mode of this regular file (the
+   * segment being replaced, or the WAL's newest segment for a new one). When
+   * walctl cannot (not root), the file keeps walctl's own and a warning says so.
+   */
+  like?: string
+  /** Permission bits when there is no `like` file (within the umask); 0o644 by default. */
+  mode?: number
+  /** Receives the warnings also returned (a sink for callers that return something else). */
+  warnings?: string[]
+}
+
+/** `.wal_000001.log.walctl-<pid>-<random>.tmp`: walctl's own, unpredictable, and telling which process made it. */
+export function tempNameFor(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.walctl-${process.pid}-${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`)
+}
+
+/** The pid in a temporary name made by tempNameFor, or undefined when the name is not one of walctl's. */
+export function tempNamePid(name: string): number | undefined {
+  const m = /^\.(.+)\.walctl-(\d+)-[0-9a-f]{16}\.tmp$/.exec(name)
+  return m ? Number(m[2]) : undefined
+}
+
 /**
  * Writes `head` followed by zeros up to `size` into a temporary file beside
- * `target`, fsyncs it, renames it to `target` and fsyncs the directory. Every
+ * `target`, fsyncs it, moves it to `target` and fsyncs the directory. Every
  * block is written, not left sparse, so that a full disk fails here with a
  * clear error instead of as a SIGBUS on a later write through a mapping.
- * Refuses to replace an existing `target` unless `options.replace` (recover
- * rewriting a segment: readers see the old file or the new one, never a mix).
+ * The temporary is created exclusively without following links, and `target`
+ * must be absent (or, with `replace`, a regular file): a link, FIFO or any
+ * other file there is refused (73) and left as it is. Returns warnings (an
+ * owner that could not be kept) for the caller to show.
  */
-export function createFileAtomic(target: string, head: Uint8Array, size: number, options: {replace?: boolean} = {}): void {
+export function createFileAtomic(target: string, head: Uint8Array, size: number, options: CreateFileOptions = {}): string[] {
   const dir = path.dirname(target)
-  // A name of our own, created exclusively: a user's file that happens to be called like it is never touched.
-  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`)
-  if (!options.replace && fs.existsSync(target)) throw new WalError(ExitCode.CANT_CREATE, 'cannot create: file already exists', {file: target})
-  let fd: number
+  const existing = checkRegularOrAbsent(target, options.replace ? 'replace' : 'create')
+  if (!options.replace && existing) throw new WalError(ExitCode.CANT_CREATE, 'cannot create: file already exists', {file: target})
+  const like = options.like === undefined ? undefined : checkRegularOrAbsent(options.like, 'copy the owner and mode of')
+  const temp = tempNameFor(target)
+  const fd = createExclusive(temp, like ? 0o600 : options.mode ?? 0o644)
+  let warnings: string[] = []
   try {
-    fd = fs.openSync(temp, 'wx', 0o644)
-  } catch (error) {
-    throw fsError(error, temp, 'create', ExitCode.CANT_CREATE)
-  }
-  try {
+    if (like) warnings = applyOwnership(fd, target, ownershipOf(like))
     fs.writeSync(fd, head, 0, head.length, 0)
     const zeros = Buffer.alloc(Math.min(ZERO_CHUNK, size))
     for (let pos = head.length; pos < size; ) {
@@ -70,19 +99,30 @@ export function createFileAtomic(target: string, head: Uint8Array, size: number,
   }
   fs.closeSync(fd)
   try {
-    // link-then-unlink would also refuse an existing target; a plain rename is
-    // atomic and the existence check above covers the single-writer case.
-    fs.renameSync(temp, target)
+    if (options.replace) {
+      // rename replaces a name, never what a link points to; the lstat above refused a non-file.
+      fs.renameSync(temp, target)
+    } else {
+      // link refuses any existing name (a link planted since the check included), where rename would replace it.
+      fs.linkSync(temp, target)
+      removeQuietly(temp)
+    }
   } catch (error) {
     removeQuietly(temp)
+    const st = lstatOrUndefined(target)
+    if (st && !st.isFile()) throw notRegular(target, st, 'create')
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new WalError(ExitCode.CANT_CREATE, 'cannot create: file already exists', {file: target})
     throw fsError(error, target, 'rename the new file into place', ExitCode.CANT_CREATE)
   }
   fsyncDir(dir)
+  options.warnings?.push(...warnings)
+  return warnings
 }
 
+/** Removes a temporary file of our own (made by tempNameFor); anything but a regular file is left. */
 function removeQuietly(file: string): void {
   try {
-    fs.unlinkSync(file)
+    unlinkRegular(file, 'remove a temporary file')
   } catch {
     // Best effort: the temporary file is reported as stray by the manager if it stays.
   }
@@ -98,4 +138,15 @@ export function readAt(fd: number, position: number, length: number, into?: Buff
     done += n
   }
   return buf.subarray(0, done)
+}
+
+/** Copies every byte of the open file `src` into `out` from offset 0, a megabyte at a time. */
+export function copyFd(src: number, out: number): void {
+  const buf = Buffer.allocUnsafe(ZERO_CHUNK)
+  for (let pos = 0; ; ) {
+    const got = readAt(src, pos, buf.length, buf)
+    if (got.length === 0) return
+    for (let done = 0; done < got.length; ) done += fs.writeSync(out, got, done, got.length - done, pos + done)
+    pos += got.length
+  }
 }

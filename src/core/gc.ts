@@ -9,10 +9,20 @@
 // stricter one wins. Given only limits, the limits themselves are the ask.
 // Whatever is asked, gc removes a prefix (oldest first, contiguous), never the
 // newest segment, never the segment holding --upto or any after it.
+//
+// What may not go without --force: a segment with no write permission bits
+// (an operator's chmod a-w), and a segment that holds damage or records
+// found only past damage (Shardex skips those on replay, so they may never
+// have reached the index). Segments are removed only after an lstat shows the
+// same regular file that was listed; --archive copies through temporaries of
+// walctl's own (`.wal_NNNNNN.log.walctl-<pid>-<random>.tmp`, exclusive) into
+// a real directory, never through a link.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
-import {fsyncDir, readAt} from './files.js'
+import {copyFd, fsyncDir, readAt, tempNameFor, tempNamePid} from './files.js'
+import {applyOwnership, dirModeWithin, isRoot, makeDirs, ownershipOf} from './fs/owner.js'
+import {checkDirOrAbsent, createExclusive, isProtected, lstatOrUndefined, notRegular, openForReading, unlinkRegular} from './fs/safe-open.js'
 import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from './format.js'
 import {listWal, SegmentFile} from './directory.js'
 import {formatPosition, Position, segmentFileName} from './names.js'
@@ -52,6 +62,8 @@ export interface GcSegment {
   lastWrite: string
   /** The policies that ask for it to go. */
   policies: GcPolicy[]
+  /** Why it goes, in words: `older than --keep 2`, `before --upto 5:89`. */
+  reason: string
   /** Its copy, with --archive. */
   archivedTo?: string
 }
@@ -73,6 +85,7 @@ export interface GcResult {
 
 interface Candidate extends SegmentFile {
   mtimeMs: number
+  stat: fs.Stats
 }
 
 /** Removes or archives old segments of the WAL directory `dir` by the given policies. */
@@ -85,13 +98,13 @@ export function collectGarbage(dir: string, options: GcOptions): GcResult {
   const {count, policiesOf, notes} = choose(segs, options)
   const removed = segs.slice(0, count)
   const kept = segs.slice(count)
-  const forced = checkCleanPrefix(dir, segs, count, options)
+  const forced = [...checkProtected(removed, options), ...checkCleanPrefix(dir, segs, count, options)]
   const result: GcResult = {
     dir,
     dryRun: options.dryRun ?? false,
     action: archiveDir ? 'archive' : 'delete',
     archiveDir,
-    segments: removed.map((s, i) => ({id: s.id, name: s.name, file: s.path, size: s.size, lastWrite: new Date(s.mtimeMs).toISOString(), policies: policiesOf(i)})),
+    segments: removed.map((s, i) => ({id: s.id, name: s.name, file: s.path, size: s.size, lastWrite: new Date(s.mtimeMs).toISOString(), policies: policiesOf(i), reason: reasonText(policiesOf(i), options)})),
     bytesFreed: removed.reduce((n, s) => n + s.size, 0),
     kept: {count: kept.length, first: kept[0]?.id ?? null, last: kept.at(-1)?.id ?? null, bytes: kept.reduce((n, s) => n + s.size, 0)},
     notes,
@@ -102,6 +115,11 @@ export function collectGarbage(dir: string, options: GcOptions): GcResult {
     checkArchiveTargets(archiveDir, removed)
   }
   if (result.dryRun || removed.length === 0) return result
+  if (archiveDir) {
+    makeDirs(archiveDir, archiveDirOptions(dir), 'create the archive directory')
+    const leftovers = removeLeftovers(archiveDir)
+    if (leftovers > 0) notes.push(`removed ${leftovers} temporary file(s) left in ${archiveDir} by an interrupted gc --archive`)
+  }
   remove(dir, removed, archiveDir)
   return result
 }
@@ -118,14 +136,45 @@ function checkOptions(o: GcOptions): void {
 function statSegments(files: readonly SegmentFile[]): Candidate[] {
   const out: Candidate[] = []
   for (const f of files) {
+    let st: fs.Stats
     try {
-      const st = fs.statSync(f.path)
-      out.push({...f, size: st.size, mtimeMs: st.mtimeMs})
+      st = fs.lstatSync(f.path)
     } catch (error) {
       throw fsError(error, f.path, 'stat')
     }
+    if (!st.isFile()) throw notRegular(f.path, st, 'remove')
+    out.push({...f, size: st.size, mtimeMs: st.mtimeMs, stat: st})
   }
   return out
+}
+
+/** `older than --keep 2; before --upto 5:89`: the policies that ask for a segment to go, in words. */
+function reasonText(policies: GcPolicy[], o: GcOptions): string {
+  const words: Record<GcPolicy, () => string> = {
+    upto: () => `before --upto ${formatPosition(o.upto!)}`,
+    keep: () => `older than --keep ${o.keep}`,
+    'max-total-size': () => `over --max-total-size ${formatBytes(o.maxTotalSize!)}`,
+    'max-age': () => `older than --max-age ${formatAge(o.maxAgeMs!)}`,
+  }
+  return policies.map((p) => words[p]()).join('; ')
+}
+
+function formatAge(ms: number): string {
+  for (const [unit, n] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= n && ms % n === 0) return `${ms / n}${unit}`
+  }
+  return `${ms}ms`
+}
+
+/** Refuses (exit 2) to remove a segment without write permission bits, unless --force. */
+function checkProtected(removed: Candidate[], o: GcOptions): string[] {
+  const protectedSegs = removed.filter((s) => isProtected(s.stat))
+  if (protectedSegs.length === 0) return []
+  const why = protectedSegs.map((s) => `${s.name} has no write permission (mode ${(s.stat.mode & 0o7777).toString(8).padStart(4, '0')})`)
+  if (o.force) return why
+  const s = protectedSegs[0]
+  const more = protectedSegs.length > 1 ? ` (and ${protectedSegs.length - 1} more such segment(s))` : ''
+  throw new WalError(ExitCode.DAMAGED, `refusing to remove ${s.name}: it ${why[0].slice(s.name.length + 1)}, as an operator protects a file${more}; nothing was removed; pass --force to remove it anyway`, {file: s.path, segment: s.id})
 }
 
 /** How many of the oldest segments go, which policies ask for each, and why no more. */
@@ -183,7 +232,8 @@ function choose(segs: Candidate[], o: GcOptions): {count: number; policiesOf: (i
  */
 function checkCleanPrefix(dir: string, segs: Candidate[], count: number, o: GcOptions): string[] {
   const uptoSeg = o.upto === undefined ? undefined : segs.find((s) => s.id === o.upto!.segment)
-  const ids = new Set(count > 0 ? segs.slice(count).map((s) => s.id) : [])
+  // The segments that go are scanned too: gc must not remove records nobody ever replayed.
+  const ids = new Set(count > 0 ? segs.map((s) => s.id) : [])
   if (uptoSeg) ids.add(uptoSeg.id)
   if (ids.size === 0) return []
   const boundaries = new Set<number>()
@@ -198,15 +248,40 @@ function checkCleanPrefix(dir: string, segs: Candidate[], count: number, o: GcOp
   if (uptoSeg && o.upto) checkBoundary(o.upto, uptoSeg, boundaries, scan.segments.find((s) => s.id === uptoSeg.id)?.cleanEnd)
   if (count === 0) return []
   const firstKept = segs[count].id
-  const damaged = scan.problems.filter((p) => p.severity === 'damaged' && p.segment !== null && (ids.has(p.segment) || p.kind === 'missing-segment'))
-  if (damaged.length === 0) return []
+  const goneIds = new Set(segs.slice(0, count).map((s) => s.id))
+  const forced = checkRemovedHoldNoDamage(scan.problems, scan.segments, goneIds, o)
+  const damaged = scan.problems.filter((p) => p.severity === 'damaged' && p.segment !== null && ((ids.has(p.segment) && !goneIds.has(p.segment)) || p.kind === 'missing-segment'))
+  if (damaged.length === 0) return forced
   const range = segmentRange(segs[0].id, segs[count - 1].id)
   const why = damaged.map((p) => describeProblem(p, firstKept))
-  if (o.force) return why
+  if (o.force) return [...forced, ...why]
   const p = damaged[0]
   const more = damaged.length > 1 ? ` (and ${damaged.length - 1} more problem(s))` : ''
   throw new WalError(ExitCode.DAMAGED, `refusing to remove ${range}: ${why[0]}${more}; 'walctl verify' calls this damaged, and the older segments may be needed to recover from it; pass --force to remove them anyway`, {
     file: p.file, offset: p.offset ?? undefined, segment: p.segment ?? undefined,
+  })
+}
+
+/**
+ * Refuses (exit 2) to remove a segment holding damage verify calls damaged,
+ * or records found only past damage, unless --force. Returns what --force overrode.
+ */
+function checkRemovedHoldNoDamage(problems: Problem[], summaries: SegmentSummary[], gone: Set<number>, o: GcOptions): string[] {
+  const why: Array<{text: string; holds: string; problem?: Problem; summary: SegmentSummary}> = []
+  for (const s of summaries) {
+    if (!gone.has(s.id)) continue
+    const damage = problems.find((p) => p.segment === s.id && p.severity === 'damaged')
+    if (!damage && s.resyncedRecords === 0) continue
+    const parts: string[] = []
+    if (damage) parts.push(`damage at offset ${damage.offset ?? 0} (${damage.kind}: ${damage.message})`)
+    if (s.resyncedRecords > 0) parts.push(`${s.resyncedRecords} record(s) found only past damage, which Shardex skips on replay, so they may never have reached its index`)
+    why.push({text: `${path.basename(s.file)} holds ${parts.join(' and ')}`, holds: parts.join(' and '), problem: damage, summary: s})
+  }
+  if (why.length === 0 || o.force) return why.map((w) => w.text)
+  const first = why[0]
+  const more = why.length > 1 ? ` (and ${why.length - 1} more such segment(s))` : ''
+  throw new WalError(ExitCode.DAMAGED, `refusing to remove ${path.basename(first.summary.file)}: it holds ${first.holds}${more}; nothing was removed; see them with 'walctl dump', keep them with 'walctl recover --mode salvage', or pass --force to remove the segment anyway`, {
+    file: first.summary.file, segment: first.summary.id, offset: first.problem?.offset ?? undefined,
   })
 }
 
@@ -229,40 +304,67 @@ function checkBoundary(upto: Position, seg: Candidate, boundaries: Set<number>, 
   throw new WalError(ExitCode.DATA, `--upto ${formatPosition(upto)} ${reason}; give the position of a record (as append prints it) or the end of the segment's records`, {file: seg.path, offset: at, segment: seg.id})
 }
 
-/** Refuses an archive that is the WAL itself, or not a directory. */
+/** Refuses an archive that is the WAL itself, a link (it would send the copies elsewhere), or not a directory. */
 function checkArchiveDir(dir: string, archiveDir: string): void {
-  if (!fs.existsSync(archiveDir)) return
-  if (!fs.statSync(archiveDir).isDirectory()) throw new WalError(ExitCode.CANT_CREATE, '--archive: not a directory', {file: archiveDir})
+  if (!checkDirOrAbsent(archiveDir, 'archive into it (--archive)')) return
   if (fs.realpathSync(archiveDir) === fs.realpathSync(dir)) throw new WalError(ExitCode.USAGE, '--archive: that is the WAL directory itself; give another directory', {file: archiveDir})
 }
 
-/** Refuses an archive that holds a different file under a segment's name. */
+/** New archive folders: no wider than the WAL directory, never group/world-writable, owned like it. */
+function archiveDirOptions(dir: string): {mode: number; owner: {uid: number; gid: number}} {
+  const st = fs.statSync(dir)
+  return {mode: dirModeWithin(st.mode), owner: {uid: st.uid, gid: st.gid}}
+}
+
+/** Refuses an archive that holds a different file (or anything but a regular file) under a segment's name. */
 function checkArchiveTargets(archiveDir: string, segs: Candidate[]): void {
   for (const s of segs) {
     const target = path.join(archiveDir, s.name)
-    if (fs.existsSync(target) && !sameBytes(s.path, target)) {
+    const st = lstatOrUndefined(target)
+    if (st && !st.isFile()) throw notRegular(target, st, 'archive into it')
+    if (st && !sameBytes(s.path, target)) {
       throw new WalError(ExitCode.CANT_CREATE, `--archive: a different ${s.name} is already there; nothing was removed`, {file: target})
     }
   }
 }
 
-function remove(dir: string, segs: Candidate[], archiveDir: string | null): void {
-  if (archiveDir) {
-    try {
-      fs.mkdirSync(archiveDir, {recursive: true})
-    } catch (error) {
-      throw fsError(error, archiveDir, 'create the archive directory', ExitCode.CANT_CREATE)
-    }
+/**
+ * Removes temporaries an interrupted gc --archive left: only names walctl
+ * makes (`.wal_NNNNNN.log.walctl-<pid>-<random>.tmp`), only regular files
+ * owned by this user, only when their process no longer runs. Returns how many.
+ */
+function removeLeftovers(archiveDir: string): number {
+  let n = 0
+  for (const name of fs.readdirSync(archiveDir)) {
+    const pid = tempNamePid(name)
+    if (pid === undefined || !/^\.wal_\d+\.log\./.test(name) || pidRuns(pid)) continue
+    const file = path.join(archiveDir, name)
+    const st = lstatOrUndefined(file)
+    if (!st?.isFile() || (typeof process.geteuid === 'function' && st.uid !== process.geteuid())) continue
+    unlinkRegular(file, 'remove a temporary file of an interrupted gc', st)
+    n++
   }
+  if (n > 0) fsyncDir(archiveDir)
+  return n
+}
+
+function pidRuns(pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH'
+  }
+}
+
+function remove(dir: string, segs: Candidate[], archiveDir: string | null): void {
   let done = 0
   try {
     for (const s of segs) {
       if (archiveDir) archiveCopy(s, path.join(archiveDir, s.name))
-      try {
-        fs.unlinkSync(s.path)
-      } catch (error) {
-        throw fsError(error, s.path, 'remove')
-      }
+      // Only the regular file listed and checked: a link or another file swapped in meanwhile stays.
+      unlinkRegular(s.path, 'remove', s.stat)
       // Each removal is made durable before the next: a crash leaves a prefix removed, never a gap.
       fsyncDir(dir)
       done++
@@ -273,39 +375,63 @@ function remove(dir: string, segs: Candidate[], archiveDir: string | null): void
   }
 }
 
-/** Copies a segment into the archive durably (temporary file, fsync, link into place, fsync the directory). */
+/**
+ * Copies a segment into the archive durably: a temporary of walctl's own,
+ * created exclusively, with the segment's owner (as root), group and mode;
+ * fsync; link into place (link refuses a name that appeared meanwhile); fsync
+ * the directory. The temporary is removed, and nothing else.
+ */
 function archiveCopy(s: Candidate, target: string): void {
-  if (fs.existsSync(target)) return // the same bytes, checked before anything changed: a rerun after an interruption
-  const temp = `${target}.${process.pid}.tmp`
+  // The same bytes, checked before anything changed: a rerun after an interruption.
+  if (lstatOrUndefined(target)?.isFile()) return
+  const temp = tempNameFor(target)
+  const src = openForReading(s.path, `archive ${s.name}`)
+  let created = false
   try {
-    fs.copyFileSync(s.path, temp, fs.constants.COPYFILE_EXCL)
-    const fd = fs.openSync(temp, 'r+')
+    const out = createExclusive(temp, 0o600, `archive ${s.name}`)
+    created = true
     try {
-      if (fs.fstatSync(fd).size !== s.size) throw new WalError(ExitCode.IO, `the copy of ${s.name} is ${fs.fstatSync(fd).size} bytes, not ${s.size}`, {file: temp})
-      fs.fsyncSync(fd)
+      const st = fs.fstatSync(src)
+      copyFd(src, out)
+      if (isRoot()) applyOwnership(out, temp, ownershipOf(st))
+      else fs.fchmodSync(out, st.mode & 0o777 & ~0o022)
+      const size = fs.fstatSync(out).size
+      if (size !== s.size) throw new WalError(ExitCode.IO, `the copy of ${s.name} is ${size} bytes, not ${s.size}`, {file: temp})
+      fs.fsyncSync(out)
     } finally {
-      fs.closeSync(fd)
+      fs.closeSync(out)
     }
-    // link refuses to replace a file that appeared meanwhile, where rename would not.
     fs.linkSync(temp, target)
   } catch (error) {
     throw fsError(error, temp, `archive ${s.name}`, ExitCode.CANT_CREATE)
   } finally {
-    fs.rmSync(temp, {force: true})
+    fs.closeSync(src)
+    if (created) {
+      try {
+        unlinkRegular(temp, 'remove a temporary file')
+      } catch {
+        // Left for the next gc --archive, which removes its own leftovers.
+      }
+    }
   }
   fsyncDir(path.dirname(target))
 }
 
 function sameBytes(a: string, b: string): boolean {
-  const sa = fs.statSync(a)
-  const sb = fs.statSync(b)
-  if (!sb.isFile() || sa.size !== sb.size) return false
   const chunk = 1 << 20
   const ba = Buffer.allocUnsafe(chunk)
   const bb = Buffer.allocUnsafe(chunk)
-  const fa = fs.openSync(a, 'r')
-  const fb = fs.openSync(b, 'r')
+  const fa = openForReading(a)
+  let fb: number
   try {
+    fb = openForReading(b)
+  } catch (error) {
+    fs.closeSync(fa)
+    throw error
+  }
+  try {
+    const sa = fs.fstatSync(fa)
+    if (sa.size !== fs.fstatSync(fb).size) return false
     for (let pos = 0; pos < sa.size; pos += chunk) {
       if (!readAt(fa, pos, chunk, ba).equals(readAt(fb, pos, chunk, bb))) return false
     }

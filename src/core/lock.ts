@@ -3,7 +3,7 @@
  *
  * API (the caller resolves the WAL directory first, e.g. with `resolveWalDir`):
  *
- *   const lock = await acquireWriterLock(dir, {command: 'walctl recover ./wal', waitMs: 0})
+ *   const lock = await acquireWriterLock(dir, {command: 'walctl recover', waitMs: 0})
  *   if (lock.takenOver) process.stderr.write(`walctl: ${describeTakeover(lock.takenOver)}\n`)
  *   try { ...change the WAL... } finally { lock.release() }
  *
@@ -32,13 +32,21 @@
  *
  * On disk, in the WAL directory (both are listed as walctl's own entries, not
  * strays, by directory.ts):
- *   .walctl.lock       the lock itself: a small JSON file naming its holder;
- *                      it exists exactly while a writer holds the lock.
- *   .walctl.lock.lock  a proper-lockfile mutex (a directory made with mkdir),
- *                      held for a few milliseconds around every decision on
+ *   .walctl.lock       the lock itself: a small JSON file naming its holder
+ *                      (pid, host, start time, the subcommand such as
+ *                      `walctl append`, never its arguments, which may hold
+ *                      data); mode 0600, or 0640 and the WAL directory's group
+ *                      when that is not walctl's own. It exists exactly while
+ *                      a writer holds the lock. It is created exclusively and
+ *                      never through a link: a link, FIFO or anything but a
+ *                      regular file under its name is refused (exit 73) and
+ *                      left as it is.
+ *   .walctl.lock.lock  a mutex (a directory made with mkdir, mode 0700), held
+ *                      for a few milliseconds around every decision on
  *                      .walctl.lock (create, take over), so that two
  *                      processes can never both take over the same dead lock.
- *                      Held so briefly, it is safe to break by age (5 s).
+ *                      Held so briefly, it is safe to break by age (5 s): it
+ *                      is renamed to a unique name, then removed.
  *
  * Only walctl honours this lock: Shardex itself takes none.
  */
@@ -46,8 +54,11 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import lockfile from 'proper-lockfile'
 import {ExitCode, fsError, WalError} from './errors.js'
+import {applyOwnership} from './fs/owner.js'
+import {escapeName} from './fs/quote.js'
+import {createExclusive, lstatOrUndefined, notRegular, openForReading, unlinkRegular} from './fs/safe-open.js'
+import {readAt} from './files.js'
 
 export const LOCK_FILE = '.walctl.lock'
 export const LOCK_MUTEX = '.walctl.lock.lock'
@@ -55,13 +66,14 @@ export const LOCK_MUTEX = '.walctl.lock.lock'
 const MUTEX_STALE_MS = 5000
 /** How long to try for the mutex before giving up (it is broken after MUTEX_STALE_MS). */
 const MUTEX_PATIENCE_MS = MUTEX_STALE_MS * 3
-const MAX_COMMAND_LENGTH = 200
+/** A lock file is a few hundred bytes; more is not ours and is not read. */
+const MAX_LOCK_BYTES = 4096
 
 /** Who holds a lock: the content of `.walctl.lock`. */
 export interface LockHolder {
   pid: number
   host: string
-  /** What the holder is doing, e.g. `walctl append ./wal --stdin`. */
+  /** What the holder is doing: the subcommand only, e.g. `walctl append`. */
   command: string
   /** ISO 8601 time the lock was taken. */
   since: string
@@ -128,13 +140,14 @@ export class WriterLock {
     this.released = true
     process.removeListener('exit', this.onExit)
     // No mutex needed: nobody replaces the lock of a live holder, and we are alive.
-    const current = readHolderFile(this.file)
-    if (current.holder?.token !== this.holder.token) return
+    let current: {holder?: LockHolder; stat?: fs.Stats}
     try {
-      fs.unlinkSync(this.file)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(error, this.file, 'remove the writer lock')
+      current = readHolderFile(this.file)
+    } catch {
+      return // Not a regular file any more: not ours to remove.
     }
+    if (current.holder?.token !== this.holder.token) return
+    unlinkRegular(this.file, 'remove the writer lock', current.stat)
   }
 }
 
@@ -165,11 +178,14 @@ export function readLockHolder(dir: string): LockHolder | undefined {
   return readHolderFile(path.join(dir, LOCK_FILE)).holder
 }
 
-/** The command line of this process, shortened, for `AcquireOptions.command`. */
+/**
+ * What this process is, for `AcquireOptions.command`: `walctl append`, the
+ * subcommand only. Arguments are never recorded: the lock is readable by the
+ * WAL's group and shown in other users' messages, and arguments may be data.
+ */
 export function currentCommandLine(name = 'walctl'): string {
-  const args = process.argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`))
-  const text = [name, ...args].join(' ')
-  return text.length > MAX_COMMAND_LENGTH ? `${text.slice(0, MAX_COMMAND_LENGTH - 3)}...` : text
+  const sub = process.argv[2]
+  return sub !== undefined && /^[a-z][a-z-]{0,30}$/.test(sub) ? `${name} ${sub}` : name
 }
 
 /** One line for stderr: whose lock was taken over and why it was judged dead. */
@@ -189,7 +205,9 @@ export function describeTakeover(t: Takeover): string {
 export function describeHolder(h: LockHolder, now = Date.now()): string {
   const since = Date.parse(h.since)
   const ago = Number.isNaN(since) ? '' : `, ${formatAge(now - since)} ago`
-  return `pid ${h.pid} on host ${h.host} ('${h.command}', since ${h.since}${ago})`
+  // The file may be another version's or planted: show only what a holder may say, escaped.
+  const command = escapeName(h.command.split(' ').slice(0, 2).join(' ').slice(0, 40))
+  return `pid ${h.pid} on host ${escapeName(h.host.slice(0, 255))} ('${command}', since ${escapeName(h.since.slice(0, 40))}${ago})`
 }
 
 function formatAge(ms: number): string {
@@ -226,12 +244,14 @@ function attemptOnce(dir: string, command: string): Attempt {
     const current = readHolderFile(file)
     const mine = newHolder(command)
     if (!current.exists) {
-      writeHolder(file, mine, 'wx')
+      writeHolder(dir, file, mine)
       return {lock: new WriterLock(dir, mine), file}
     }
     const reason = current.holder ? deadReason(current.holder) : 'unreadable'
     if (reason === undefined) return {holder: current.holder, file}
-    writeHolder(file, mine, 'w')
+    // The dead holder's file goes (checked to be that same regular file); ours is created exclusively.
+    unlinkRegular(file, 'take over the writer lock', current.stat)
+    writeHolder(dir, file, mine)
     return {lock: new WriterLock(dir, mine, {previous: current.holder, reason, file}), file}
   })
 }
@@ -251,31 +271,56 @@ function newHolder(command: string): LockHolder {
   return holder
 }
 
-function writeHolder(file: string, holder: LockHolder, flag: 'w' | 'wx'): void {
+/** Creates the lock file exclusively, 0600; 0640 with the WAL directory's group when that is not walctl's own. */
+function writeHolder(dir: string, file: string, holder: LockHolder): void {
+  const fd = createExclusive(file, 0o600, 'create the writer lock')
   try {
-    fs.writeFileSync(file, JSON.stringify(holder) + '\n', {flag, mode: 0o644})
+    const group = fs.statSync(dir).gid
+    if (typeof process.getegid === 'function' && group !== process.getegid()) {
+      const st = fs.fstatSync(fd)
+      if (applyOwnership(fd, file, {uid: st.uid, gid: group, mode: 0o640}).length > 0) fs.fchmodSync(fd, 0o600)
+    }
+    fs.writeSync(fd, JSON.stringify(holder) + '\n')
   } catch (error) {
+    fs.closeSync(fd)
+    try {
+      fs.unlinkSync(file)
+    } catch {
+      // Created by us a moment ago; if it stays, it is unreadable and taken over.
+    }
     throw fsError(error, file, 'create the writer lock', ExitCode.CANT_CREATE)
   }
+  fs.closeSync(fd)
 }
 
-function readHolderFile(file: string): {exists: boolean; holder?: LockHolder} {
+function readHolderFile(file: string): {exists: boolean; holder?: LockHolder; stat?: fs.Stats} {
   let text: string
+  let stat: fs.Stats
+  let fd: number
   try {
-    text = fs.readFileSync(file, 'utf8')
+    fd = openForReading(file, 'use the writer lock')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {exists: false}
+    if (error instanceof WalError) {
+      if (!lstatOrUndefined(file)) return {exists: false}
+      throw error
+    }
     throw fsError(error, file, 'read the writer lock')
+  }
+  try {
+    stat = fs.fstatSync(fd)
+    text = readAt(fd, 0, MAX_LOCK_BYTES).toString('utf8')
+  } finally {
+    fs.closeSync(fd)
   }
   try {
     const h = JSON.parse(text) as Partial<LockHolder>
     if (typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.token === 'string') {
-      return {exists: true, holder: {command: '?', since: '?', ...h} as LockHolder}
+      return {exists: true, stat, holder: {...h, command: typeof h.command === 'string' ? h.command : '?', since: typeof h.since === 'string' ? h.since : '?'} as LockHolder}
     }
   } catch {
     // Unreadable: reported as such below.
   }
-  return {exists: true}
+  return {exists: true, stat}
 }
 
 /** Why a holder is certainly gone, or undefined when it may still run. */
@@ -325,32 +370,50 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4))
 
 /** Runs `fn` holding the short-lived mutex beside the lock file. */
 function withMutex<T>(dir: string, fn: () => T): T {
-  const target = path.join(dir, LOCK_FILE)
   const mutex = path.join(dir, LOCK_MUTEX)
   const start = Date.now()
-  let unlock: () => void
   for (;;) {
-    try {
-      unlock = lockfile.lockSync(target, {lockfilePath: mutex, realpath: false, stale: MUTEX_STALE_MS, onCompromised: () => {}})
-      break
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      if (code !== 'ELOCKED') {
-        throw fsError(error, mutex, 'create the writer lock', code === 'ENOENT' ? ExitCode.NO_INPUT : ExitCode.CANT_CREATE)
-      }
-      if (Date.now() - start > MUTEX_PATIENCE_MS) {
-        throw new LockedError(`the writer lock's mutex has been held for over ${MUTEX_PATIENCE_MS / 1000}s; if no walctl runs here, remove ${mutex}`, mutex)
-      }
-      Atomics.wait(sleeper, 0, 0, 2 + Math.random() * 8)
+    if (tryMutex(mutex)) break
+    if (Date.now() - start > MUTEX_PATIENCE_MS) {
+      throw new LockedError(`the writer lock's mutex has been held for over ${MUTEX_PATIENCE_MS / 1000}s; if no walctl runs here, remove ${mutex}`, mutex)
     }
+    Atomics.wait(sleeper, 0, 0, 2 + Math.random() * 8)
   }
   try {
     return fn()
   } finally {
     try {
-      unlock()
+      fs.rmdirSync(mutex)
     } catch {
       // Already gone (broken as stale by another process): nothing of ours to remove.
     }
   }
+}
+
+/** One try at the mutex: mkdir; an existing one older than MUTEX_STALE_MS is broken. */
+function tryMutex(mutex: string): boolean {
+  try {
+    fs.mkdirSync(mutex, {mode: 0o700})
+    return true
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'EEXIST') throw fsError(error, mutex, 'create the writer lock', code === 'ENOENT' ? ExitCode.NO_INPUT : ExitCode.CANT_CREATE)
+  }
+  const st = lstatOrUndefined(mutex)
+  if (!st) return false
+  if (!st.isDirectory()) throw notRegular(mutex, st, 'use the writer lock\'s mutex', true)
+  if (Date.now() - st.mtimeMs <= MUTEX_STALE_MS) return false
+  // Renamed first, so that two processes breaking it at once cannot remove a fresh one made meanwhile.
+  const aside = `${mutex}.walctl-${process.pid}-${crypto.randomBytes(8).toString('hex')}.stale`
+  try {
+    fs.renameSync(mutex, aside)
+  } catch {
+    return false // Someone else broke it first.
+  }
+  try {
+    fs.rmdirSync(aside)
+  } catch {
+    // Not empty: not a mutex of ours after all; it stays, as a stray.
+  }
+  return false
 }

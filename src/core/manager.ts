@@ -2,7 +2,8 @@
 // current segment that takes appends, rotating when a record does not fit.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ExitCode, fsError, WalError} from './errors.js'
+import {ExitCode, WalError} from './errors.js'
+import {currentUmask, makeDirs} from './fs/owner.js'
 import {DEFAULT_SEGMENT_SIZE, maxPayloadSize, nowMicros} from './format.js'
 import {listWal, resolveWalDir, SegmentFile, WalListing} from './directory.js'
 import {Position, MAX_SEGMENT_ID} from './names.js'
@@ -19,6 +20,11 @@ export class WalManager {
   readonly segmentSize: number
   private listing: WalListing
   private cur: WalSegment | undefined
+  /**
+   * What the caller should say on stderr: a new segment that could not be
+   * given the owner of the WAL's newest one (walctl not running as root).
+   */
+  readonly warnings: string[] = []
 
   private constructor(listing: WalListing, segmentSize: number) {
     this.dir = listing.dir
@@ -35,11 +41,7 @@ export class WalManager {
     if (fs.existsSync(abs)) {
       dir = resolveWalDir(abs)
     } else {
-      try {
-        fs.mkdirSync(abs, {recursive: true})
-      } catch (error) {
-        throw fsError(error, abs, 'create directory', ExitCode.CANT_CREATE)
-      }
+      makeWalDir(abs)
     }
     const existing = listWal(dir)
     if (existing.segments.length > 0) {
@@ -117,7 +119,8 @@ export class WalManager {
     // The old segment's records must be durable before anything lands in the new one.
     this.cur?.close()
     this.cur = undefined
-    const seg = WalSegment.create(this.dir, nextId, this.segmentSize)
+    // The new segment is the service's as much as the old ones: same owner, group and mode as the newest.
+    const seg = WalSegment.create(this.dir, nextId, this.segmentSize, undefined, {like: last?.path, warnings: this.warnings})
     this.listing = {...this.listing, segments: [...this.listing.segments, {id: nextId, name: path.basename(seg.path), path: seg.path, size: seg.capacity}]}
     this.cur = seg
     return seg
@@ -142,4 +145,13 @@ export class WalManager {
     this.cur?.close()
     this.cur = undefined
   }
+}
+
+/**
+ * Creates a new WAL directory (and missing parents) as init does: 0755 within
+ * the umask, set explicitly, so that it is never group- or world-writable
+ * even under umask 000.
+ */
+export function makeWalDir(dir: string): void {
+  makeDirs(dir, {mode: 0o755 & ~currentUmask()}, 'create directory')
 }

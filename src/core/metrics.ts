@@ -116,7 +116,8 @@ export function writeMetricsFile(file: string, text: string): void {
   if (!statOrUndefined(dir)?.isDirectory()) throw new WalError(ExitCode.CANT_CREATE, 'cannot write metrics: the directory does not exist', {file: target})
   if (statOrUndefined(target)?.isDirectory()) throw new WalError(ExitCode.CANT_CREATE, 'cannot write metrics: is a directory, expected a file name', {file: target})
   const bytes = Buffer.from(text, 'utf8')
-  createFileAtomic(target, bytes, bytes.length, {replace: true})
+  // A link or FIFO under the name is refused (73), never written through; an existing file keeps its owner and mode.
+  createFileAtomic(target, bytes, bytes.length, {replace: true, like: target})
 }
 
 function statOrUndefined(p: string): fs.Stats | undefined {

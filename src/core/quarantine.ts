@@ -1,10 +1,18 @@
 // The quarantine: before a recover changes or moves a segment, a durable copy
 // of it goes to `DIR/quarantine/<UTC timestamp>/` with a report.json saying
 // what is done and why. Nothing in it is ever deleted by walctl.
+//
+// On a shared host: `quarantine` and its folders must be real directories
+// (a link there would send the copies elsewhere: refused, 73); they are made
+// with an explicit mode no wider than the WAL directory's and never group- or
+// world-writable, owned like the WAL directory; the copies keep the
+// original's owner and group and lose its write bits.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
-import {createFileAtomic, fsyncDir, fsyncFile} from './files.js'
+import {copyFd, createFileAtomic, fsyncDir} from './files.js'
+import {applyOwnership, dirModeWithin, isRoot, makeDirs, MakeDirOptions} from './fs/owner.js'
+import {createExclusive, openForReading} from './fs/safe-open.js'
 
 export const QUARANTINE_DIR = 'quarantine'
 export const REPORT_FILE = 'report.json'
@@ -14,48 +22,60 @@ export function quarantineStamp(date: Date = new Date()): string {
   return date.toISOString().replace(/:/g, '-')
 }
 
+function dirOptions(walDir: string): MakeDirOptions {
+  const st = fs.statSync(walDir)
+  return {mode: dirModeWithin(st.mode), owner: {uid: st.uid, gid: st.gid}}
+}
+
 /** Creates `walDir/quarantine/<stamp>/` (with a suffix if that exists already) and makes it durable. */
 export function createQuarantine(walDir: string, date: Date = new Date()): string {
   const root = path.join(walDir, QUARANTINE_DIR)
-  try {
-    if (!fs.existsSync(root)) {
-      fs.mkdirSync(root)
-      fsyncDir(walDir)
-    }
-  } catch (error) {
-    throw fsError(error, root, 'create the quarantine directory', ExitCode.CANT_CREATE)
-  }
+  const options = dirOptions(walDir)
+  if (makeDirs(root, options, 'create the quarantine directory')) fsyncDir(walDir)
   const stamp = quarantineStamp(date)
   for (let n = 0; n < 1000; n++) {
     const dir = path.join(root, n === 0 ? stamp : `${stamp}-${n}`)
-    try {
-      fs.mkdirSync(dir)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue
-      throw fsError(error, dir, 'create the quarantine directory', ExitCode.CANT_CREATE)
-    }
+    // Only a folder made now is used: an existing one (or a link planted under the name) is skipped.
+    if (!makeDirs(dir, options, 'create the quarantine directory')) continue
     fsyncDir(root)
     return dir
   }
   throw new WalError(ExitCode.CANT_CREATE, 'cannot create a quarantine directory: too many with the same timestamp', {file: root})
 }
 
-/** Copies `file` into `dir` under its own name and fsyncs the copy (the directory is synced by the caller). */
+/**
+ * Copies `file` into `dir` under its own name and fsyncs the copy (the
+ * directory is synced by the caller). The source is read without following a
+ * link; the copy is created exclusively, read-only (the original's mode
+ * without write bits) and, when walctl runs as root, with the original's owner.
+ */
 export function quarantineCopy(file: string, dir: string): string {
   const dest = path.join(dir, path.basename(file))
+  const src = openForReading(file, 'copy into the quarantine')
   try {
-    fs.copyFileSync(file, dest, fs.constants.COPYFILE_EXCL)
-  } catch (error) {
-    throw fsError(error, dest, 'copy a segment into the quarantine', ExitCode.CANT_CREATE)
+    const st = fs.fstatSync(src)
+    const out = createExclusive(dest, 0o400, 'copy a segment into the quarantine')
+    try {
+      copyFd(src, out)
+      const mode = st.mode & 0o777 & ~0o222
+      if (isRoot()) applyOwnership(out, dest, {uid: st.uid, gid: st.gid, mode})
+      else fs.fchmodSync(out, mode)
+      fs.fsyncSync(out)
+    } catch (error) {
+      throw fsError(error, dest, 'copy a segment into the quarantine', ExitCode.CANT_CREATE)
+    } finally {
+      fs.closeSync(out)
+    }
+  } finally {
+    fs.closeSync(src)
   }
-  fsyncFile(dest)
   return dest
 }
 
-/** Writes (or replaces) the quarantine's report.json atomically and durably. */
+/** Writes (or replaces) the quarantine's report.json atomically and durably; never group- or world-writable. */
 export function writeReport(dir: string, report: unknown): string {
   const file = path.join(dir, REPORT_FILE)
   const bytes = Buffer.from(JSON.stringify(report, null, 2) + '\n', 'utf8')
-  createFileAtomic(file, bytes, bytes.length, {replace: true})
+  createFileAtomic(file, bytes, bytes.length, {replace: true, mode: 0o644})
   return file
 }

@@ -9,6 +9,8 @@ import {createFileAtomic, fsyncDir, fsyncFile} from './files.js'
 import {encodeHeader, FIELD, FIRST_RECORD_OFFSET} from './format.js'
 import {HeaderPlan, SegmentAction} from './recover-plan.js'
 import {readSegment} from './scan.js'
+import {listWal} from './directory.js'
+import {checkRegularOrAbsent, unlinkRegular} from './fs/safe-open.js'
 
 /** The bytes a rewritten segment starts with: header, then the kept ranges back to back. Zeros follow to the segment size. */
 export function rewrittenHead(original: Buffer, keep: ReadonlyArray<[number, number]>, header: HeaderPlan): Buffer {
@@ -30,29 +32,44 @@ export function rewrittenHead(original: Buffer, keep: ReadonlyArray<[number, num
   return out
 }
 
-/** Applies one action; `quarantineDir` receives moved segments. */
-export function applyAction(action: SegmentAction, segmentSize: number, quarantineDir: string): void {
+/**
+ * Applies one action; `quarantineDir` receives moved segments. A rewritten
+ * segment keeps its owner, group and mode; a created one takes those of the
+ * WAL's newest segment. Returns warnings (an owner walctl could not give,
+ * not being root) for the command to print.
+ */
+export function applyAction(action: SegmentAction, segmentSize: number, quarantineDir: string): string[] {
   switch (action.action) {
     case 'rewrite': {
+      const st = checkRegularOrAbsent(action.file, 'rewrite')
       const head = rewrittenHead(readSegment(action.file).data, action.keep, action.header!)
-      createFileAtomic(action.file, head, segmentSize, {replace: true})
-      return
+      // Only the file scanned is replaced: one swapped in meanwhile (a link, another file) is refused.
+      const now = checkRegularOrAbsent(action.file, 'rewrite')
+      if (st && now && (st.ino !== now.ino || st.dev !== now.dev)) throw new WalError(ExitCode.CANT_CREATE, 'refusing to rewrite: the file was replaced meanwhile', {file: action.file})
+      return createFileAtomic(action.file, head, segmentSize, {replace: true, like: action.file})
     }
-    case 'create':
-      createFileAtomic(action.file, rewrittenHead(Buffer.alloc(0), [], action.header!), segmentSize)
-      return
+    case 'create': {
+      const newest = listWal(path.dirname(action.file)).segments.at(-1)
+      return createFileAtomic(action.file, rewrittenHead(Buffer.alloc(0), [], action.header!), segmentSize, {like: newest?.path})
+    }
     case 'move': {
       const dest = path.join(quarantineDir, path.basename(action.file))
-      if (fs.existsSync(dest)) throw new WalError(ExitCode.CANT_CREATE, 'cannot move a segment into the quarantine: a file of that name is already there', {file: dest})
+      const st = checkRegularOrAbsent(action.file, 'move into the quarantine')
+      if (!st) throw new WalError(ExitCode.NO_INPUT, 'cannot move into the quarantine: the segment is gone', {file: action.file})
       // The bytes must be durable before the name moves: Shardex never syncs.
       fsyncFile(action.file)
       try {
-        fs.renameSync(action.file, dest)
+        // link refuses an existing name (rename would replace it); then the segment's own name goes.
+        fs.linkSync(action.file, dest)
       } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new WalError(ExitCode.CANT_CREATE, 'cannot move a segment into the quarantine: a file of that name is already there', {file: dest})
         throw fsError(error, action.file, 'move into the quarantine')
       }
+      unlinkRegular(action.file, 'move into the quarantine', st)
       fsyncDir(quarantineDir)
       fsyncDir(path.dirname(action.file))
+      return []
     }
   }
+  return []
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import {mmap} from './mmap.js'
 import {crc32} from './crc.js'
 import {CorruptionError, ExitCode, fsError, WalError} from './errors.js'
-import {createFileAtomic, readAt} from './files.js'
+import {createFileAtomic, CreateFileOptions, readAt} from './files.js'
 import {
   encodeHeader, FIRST_RECORD_OFFSET, MAX_SEGMENT_SIZE, maxPayloadSize, MIN_SEGMENT_SIZE, nowMicros,
   RECORD_HEADER_SIZE, SegmentHeader,
@@ -77,11 +77,14 @@ export class WalSegment {
     this.populatedTo = readOnly ? this.capacity : Math.floor(writePointer / PAGE) * PAGE
   }
 
-  /** Creates `wal_{id}.log` in `dir`, preallocated to `size` bytes, atomically, then opens it for appending. */
-  static create(dir: string, id: number, size: number, createdAtUs: bigint = nowMicros()): WalSegment {
+  /**
+   * Creates `wal_{id}.log` in `dir`, preallocated to `size` bytes, atomically, then opens it for appending.
+   * `options.like` names the segment whose owner, group and mode it takes (warnings go to `options.warnings`).
+   */
+  static create(dir: string, id: number, size: number, createdAtUs: bigint = nowMicros(), options: CreateFileOptions = {}): WalSegment {
     checkSegmentSize(size)
     const file = path.join(dir, segmentFileName(id))
-    createFileAtomic(file, encodeHeader(createdAtUs), size)
+    createFileAtomic(file, encodeHeader(createdAtUs), size, options)
     // Just written as a header and zeros: nothing to scan for (a scan of 64 MiB of zeros costs more than the create).
     return WalSegment.load(file, {}, true)
   }
