@@ -129,13 +129,17 @@ The WAL's writer lock is held from before the write pointer is recovered until t
         )
         // A signal ends the stream between two chunks, or at once while waiting for one.
         const stop = interruption('stopped reading standard input; every position printed is durable and the lock is released')
+        const chunks = stdinChunks()[Symbol.asyncIterator]()
+        let ended = false
         try {
-          const chunks = stdinChunks()[Symbol.asyncIterator]()
           for (let next = await Promise.race([chunks.next(), stop.promise]); !next.done; next = await Promise.race([chunks.next(), stop.promise])) {
             splitter.push(next.value)
           }
+          ended = true
         } finally {
           stop.cancel()
+          // Stopped early: let go of standard input, or its open pipe keeps the process alive.
+          if (!ended) void chunks.return?.()
         }
         splitter.end()
       }

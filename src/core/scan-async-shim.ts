@@ -1,7 +1,7 @@
 // TEMPORARY: an interruptible scan until scan.ts exports its own
-// `scanWalAsync(input, options)` (the scanner's branch). It scans one segment
-// at a time with scanWal's own `segments` filter and lets the event loop turn
-// between them. Delete this file once scan.ts has scanWalAsync and import that
+// `scanWalAsync(input, options)` (the scanner's branch). It scans a batch of
+// segments at a time (up to 64 of them or 32 MiB) with scanWal's own
+// `segments` filter and lets the event loop turn between batches. Delete this file once scan.ts has scanWalAsync and import that
 // instead (recover.ts is the only user).
 import {listWal} from './directory.js'
 import {Problem, resolveScanTarget, scanWal, WalScanOptions, WalScanResult, worst} from './scan.js'
@@ -11,18 +11,30 @@ export interface AsyncScanOptions extends WalScanOptions {
   checkpoint?: () => void
 }
 
+const BATCH_SEGMENTS = 64
+const BATCH_BYTES = 32 * 1024 * 1024
 const DIRECTORY_KINDS: ReadonlySet<string> = new Set(['missing-segment', 'stray-file', 'no-segments'])
 
 export async function scanWalAsync(input: string, options: AsyncScanOptions = {}): Promise<WalScanResult> {
   const target = resolveScanTarget(input)
-  const ids = target.file ? [] : listWal(target.dir).segments.map((s) => s.id).filter((id) => !options.segments || options.segments.has(id))
-  if (ids.length <= 1) return scanWal(input, options)
+  const files = target.file ? [] : listWal(target.dir).segments.filter((s) => !options.segments || options.segments.has(s.id))
+  const batches: Array<Set<number>> = []
+  let bytes = Infinity
+  for (const f of files) {
+    if (bytes >= BATCH_BYTES || batches.at(-1)!.size >= BATCH_SEGMENTS) {
+      batches.push(new Set())
+      bytes = 0
+    }
+    batches.at(-1)!.add(f.id)
+    bytes += f.size
+  }
+  if (batches.length <= 1) return scanWal(input, options)
   let merged: WalScanResult | undefined
-  for (const id of ids) {
+  for (const batch of batches) {
     const first = merged === undefined
-    // Directory problems come with every one-segment scan: report them once.
+    // Directory problems come with every partial scan: report them once.
     const onProblem = options.onProblem && ((p: Problem) => (first || !DIRECTORY_KINDS.has(p.kind)) && options.onProblem!(p))
-    const part = scanWal(input, {...options, onProblem, segments: new Set([id])})
+    const part = scanWal(input, {...options, onProblem, segments: batch})
     if (!merged) merged = part
     else {
       merged.segments.push(...part.segments)
