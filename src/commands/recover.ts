@@ -4,9 +4,8 @@ import {startWalProgress} from '../cli/progress.js'
 import {sizeFlagValue, walDirArg} from '../cli/args.js'
 import {renderRecover} from '../cli/render-recover.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
-import {resolveWalDir} from '../core/directory.js'
 import {checkInterrupt} from '../core/interrupt.js'
-import {RECOVER_MODES, RecoverMode, RecoverResult, recoverWalAsync} from '../core/recover.js'
+import {RECOVER_MODES, RecoverMode, RecoverResult, recoverTarget, recoverWalAsync} from '../core/recover.js'
 
 export default class Recover extends WalCommand {
   static summary = 'Repair a WAL so that it verifies clean, keeping a quarantine copy of everything it changes.'
@@ -36,7 +35,7 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
     const dryRun = flags['dry-run']
     const segmentSize = flags['segment-size'] === undefined ? undefined : sizeFlagValue(flags['segment-size'], 'segment-size')
     // The lock is taken before the scan, so that the plan still holds when it is carried out.
-    const lock = dryRun ? undefined : await lockWal(resolveWalDir(args.dir), flags.wait)
+    const lock = dryRun ? undefined : await lockWal(recoverTarget(args.dir), flags.wait)
     const progress = startWalProgress('recover', args.dir, this.jsonEnabled())
     let result: RecoverResult
     try {

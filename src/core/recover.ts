@@ -140,17 +140,25 @@ export async function recoverWalAsync(input: string, options: RecoverOptions & {
   return step.value
 }
 
-function* recoverSteps(input: string, options: RecoverOptions): Steps {
-  const mode = options.mode ?? 'tolerate-tail'
-  const nowUs = options.nowUs ?? nowMicros()
+/**
+ * The WAL directory recover would work on. A single file is refused: its
+ * parent is not known to be a WAL, and is never repaired in its name.
+ */
+export function recoverTarget(input: string): string {
   let st: fs.Stats
   try {
     st = fs.statSync(input)
   } catch (error) {
     throw fsError(error, path.resolve(input), 'open')
   }
-  if (!st.isDirectory()) throw new WalError(ExitCode.USAGE, 'recover works on a WAL directory (or a Shardex index root), not on a single file', {file: path.resolve(input)})
-  const dir = resolveWalDir(input)
+  if (!st.isDirectory()) throw new WalError(ExitCode.USAGE, 'not a directory: recover works on a WAL directory (or a Shardex index root), not on a single file', {file: path.resolve(input)})
+  return resolveWalDir(input)
+}
+
+function* recoverSteps(input: string, options: RecoverOptions): Steps {
+  const mode = options.mode ?? 'tolerate-tail'
+  const nowUs = options.nowUs ?? nowMicros()
+  const dir = recoverTarget(input)
   const dryRun = options.dryRun ?? false
   const lock = dryRun || options.writerLockHeld ? undefined : tryAcquireWriterLock(dir, {command: currentCommandLine()})
   try {
