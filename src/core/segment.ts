@@ -58,19 +58,32 @@ function tooSmallToAppend(file: string, size: number, id: number): WalError {
  * blocks behind its holes. A write through the mapping into a hole on a full
  * disk is a SIGBUS that kills the process with nothing said and the lock left,
  * and on tmpfs even a read through the mapping allocates. So before a sparse
- * segment is mapped, every block is allocated with ordinary writes of the
- * bytes already there (zeros where the holes are), which fail with ENOSPC as
- * an error instead. The content does not change, so a crash half-way is harmless.
+ * segment is mapped, its holes get blocks: every all-zero page (a hole reads
+ * as one) is written with zeros by an ordinary pwrite, which fails with ENOSPC
+ * as an error instead. Pages holding any record byte are never written; the
+ * content does not change, so a crash half-way is harmless.
  */
 function allocateHoles(fd: number, file: string, id: number, size: number): void {
   const st = fs.fstatSync(fd)
   if (st.blocks * 512 >= size) return
   const chunk = Buffer.allocUnsafe(Math.min(ZERO_CHUNK, size))
+  const zeros = Buffer.alloc(chunk.length)
   try {
     for (let pos = 0; pos < size; ) {
       const n = readAt(fd, pos, Math.min(chunk.length, size - pos), chunk).length
       if (n === 0) break
-      for (let done = 0; done < n; ) done += fs.writeSync(fd, chunk, done, n - done, pos + done)
+      // Runs of all-zero pages, each written back as zeros in one call.
+      let run = -1
+      for (let at = 0; at < n + PAGE; at += PAGE) {
+        const to = Math.min(n, at + PAGE)
+        const zero = at < n && chunk.subarray(at, to).equals(zeros.subarray(0, to - at))
+        if (zero && run < 0) run = at
+        if (!zero && run >= 0) {
+          const end = Math.min(n, at)
+          for (let done = run; done < end; ) done += fs.writeSync(fd, zeros, 0, end - done, pos + done)
+          run = -1
+        }
+      }
       pos += n
     }
     fs.fdatasyncSync(fd)
