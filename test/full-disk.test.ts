@@ -141,3 +141,14 @@ test.serial('rotate on a full disk: exit 74 naming what is durable, no temporary
   t.is(v.code, 0, v.stdout)
   t.is((JSON.parse(v.stdout) as {records: number}).records, 1)
 })
+
+test.serial('a sparse segment whose size is not a whole number of pages is allocated to its last byte', (t) => {
+  const wal = sparseWal(tempDir(), 3 * 4096 + 1000)
+  const seg = path.join(wal, 'wal_000001.log')
+  t.true(blocks(seg) < 3 * 4096 + 1000)
+  const r = walctl(['append', wal, 'x'.repeat(3 * 4096)])
+  t.is(r.code, 0, r.stderr)
+  t.true(blocks(seg) >= 3 * 4096 + 1000)
+  t.is(fs.statSync(seg).size, 3 * 4096 + 1000)
+  t.is(walctl(['verify', wal, '-q']).code, 0)
+})
