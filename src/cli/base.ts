@@ -2,6 +2,7 @@
 // (kept under --json), and JSON or human output chosen in one place.
 import {Command, Errors} from '@oclif/core'
 import {ExitCode, WalError} from '../core/errors.js'
+import {installInterruptHandlers, pendingInterrupt, signalExitCode} from '../core/interrupt.js'
 import {colorFlag, paint} from './color.js'
 import {foldUsageMessage} from './usage-error.js'
 
@@ -34,9 +35,27 @@ export function describeError(err: unknown): {exitCode: number; message: string;
   return {exitCode: e?.exitCode ?? 70, message: `internal error: ${firstLine.join('; ')}`}
 }
 
+/** Commands that change a WAL stop at a safe point on SIGINT, SIGTERM and SIGHUP; readers keep the default action (killed at once). */
+const WRITERS: ReadonlySet<string> = new Set(['append', 'rotate', 'recover', 'gc', 'init'])
+
 export abstract class WalCommand extends Command {
   static enableJsonFlag = true
   static baseFlags = {color: colorFlag}
+
+  protected async init(): Promise<void> {
+    if (WRITERS.has(this.id ?? '')) installInterruptHandlers()
+    await super.init()
+  }
+
+  /** A signal that arrived while the command finished its work anyway still sets the exit code (128 + n). */
+  protected async finally(err: Error | undefined): Promise<unknown> {
+    const signal = pendingInterrupt()
+    if (signal && !err) {
+      process.exitCode = signalExitCode(signal)
+      process.stderr.write(`walctl: interrupted by ${signal}; it arrived as the command finished its work, which is complete\n`)
+    }
+    return super.finally(err)
+  }
 
   /** Writes a diagnostic line to stderr, never under --json. */
   protected note(message: string): void {

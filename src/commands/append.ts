@@ -4,6 +4,7 @@ import {WalCommand} from '../cli/base.js'
 import {walDirArg} from '../cli/args.js'
 import {ExitCode, fsError, WalError} from '../core/errors.js'
 import {formatPositionLines, GroupCommitter} from '../core/group-commit.js'
+import {interruption} from '../core/interrupt.js'
 import {INPUT_FORMATS, InputFormat, RecordSplitter, stdinChunks} from '../core/input.js'
 import {WalManager} from '../core/manager.js'
 import {resolveWalDir} from '../core/directory.js'
@@ -126,7 +127,20 @@ The WAL's writer lock is held from before the write pointer is recovered until t
             committer.add(record)
           },
         )
-        for await (const chunk of stdinChunks()) splitter.push(chunk)
+        // A signal ends the stream between two chunks, or at once while waiting for one.
+        const stop = interruption('stopped reading standard input; every position printed is durable and the lock is released')
+        const chunks = stdinChunks()[Symbol.asyncIterator]()
+        let ended = false
+        try {
+          for (let next = await Promise.race([chunks.next(), stop.promise]); !next.done; next = await Promise.race([chunks.next(), stop.promise])) {
+            splitter.push(next.value)
+          }
+          ended = true
+        } finally {
+          stop.cancel()
+          // Stopped early: let go of standard input, or its open pipe keeps the process alive.
+          if (!ended) void chunks.return?.()
+        }
         splitter.end()
       }
       committer.commit()

@@ -1,41 +1,53 @@
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {startWalProgress} from '../cli/progress.js'
-import {walDirArg} from '../cli/args.js'
+import {sizeFlagValue, walDirArg} from '../cli/args.js'
 import {renderRecover} from '../cli/render-recover.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
-import {resolveWalDir} from '../core/directory.js'
-import {RECOVER_MODES, RecoverMode, RecoverResult, recoverWal} from '../core/recover.js'
+import {checkInterrupt} from '../core/interrupt.js'
+import {RECOVER_MODES, RecoverMode, RecoverResult, recoverTarget, recoverWalAsync} from '../core/recover.js'
 
 export default class Recover extends WalCommand {
   static summary = 'Repair a WAL so that it verifies clean, keeping a quarantine copy of everything it changes.'
   static description = `Modes, as RocksDB's WAL recovery modes:
   tolerate-tail  (default) repair a 'repairable' WAL: zero-fill after the last valid record of each affected segment, reset timestamps in the future. On a 'damaged' WAL it changes nothing, exits 2 and says what the other modes would keep and drop.
   point-in-time  keep every record before the first damage, cut there, and move every later segment into the quarantine.
-  salvage        keep every valid record the scan finds, damage or not, rewriting damaged segments so that their records are contiguous and in order; a missing middle segment is replaced by an empty one.
+  salvage        keep every valid record the scan finds, damage or not, rewriting damaged segments so that their records are contiguous and in order; a missing middle segment is replaced by an empty one (refused up front when more than 1000 are missing or they would not fit on the disk).
 
-Before any byte changes, every segment to be changed or moved goes to DIR/quarantine/<UTC timestamp>/ with report.json, fsynced first. Nothing is ever deleted. Recover takes the WAL's writer lock (exit 75 while another walctl writer holds it, unless --wait). Exit 0 when the WAL is clean afterwards (or already was), 2 when refused (nothing changed).`
+Before any byte changes, every segment to be changed or moved goes to DIR/quarantine/<UTC timestamp>/ with report.json, fsynced first. Nothing is ever deleted. A segment without write permission is not rewritten or moved unless --force. Recover takes the WAL's writer lock (exit 75 while another walctl writer holds it, unless --wait). On SIGINT, SIGTERM or SIGHUP it stops between two steps (exit 130, 143, 129): every change made is complete, and running it again finishes the repair. Exit 0 when the WAL is clean afterwards (or already was), 1 when it changed the WAL but the WAL is still not clean, 2 when refused (nothing changed).`
   static examples = [
     '<%= config.bin %> <%= command.id %> ./wal --dry-run',
     '<%= config.bin %> <%= command.id %> ./wal',
     '<%= config.bin %> <%= command.id %> ./wal --mode salvage --json',
+    '<%= config.bin %> <%= command.id %> ./wal --segment-size 1MiB',
   ]
   static args = {dir: walDirArg}
   static flags = {
     mode: Flags.string({char: 'm', description: 'what to give up to repair the WAL', options: [...RECOVER_MODES], default: 'tolerate-tail'}),
     'dry-run': Flags.boolean({char: 'n', description: 'print the plan and change nothing (takes no lock)'}),
+    'segment-size': Flags.string({description: 'the WAL\'s segment size (e.g. 1MiB), for a WAL none of whose segments is long enough to tell it', helpValue: 'SIZE'}),
+    force: Flags.boolean({description: 'also rewrite or move segments that have no write permission'}),
     wait: waitFlag,
   }
 
   async run(): Promise<RecoverResult> {
     const {args, flags} = await this.parse(Recover)
     const dryRun = flags['dry-run']
+    const segmentSize = flags['segment-size'] === undefined ? undefined : sizeFlagValue(flags['segment-size'], 'segment-size')
     // The lock is taken before the scan, so that the plan still holds when it is carried out.
-    const lock = dryRun ? undefined : await lockWal(resolveWalDir(args.dir), flags.wait)
+    const lock = dryRun ? undefined : await lockWal(recoverTarget(args.dir), flags.wait)
     const progress = startWalProgress('recover', args.dir, this.jsonEnabled())
     let result: RecoverResult
     try {
-      result = recoverWal(args.dir, {mode: flags.mode as RecoverMode, dryRun, writerLockHeld: lock !== undefined, onSegmentEnd: (s) => progress.advance(s.size, 1)})
+      result = await recoverWalAsync(args.dir, {
+        mode: flags.mode as RecoverMode,
+        dryRun,
+        segmentSize,
+        force: flags.force,
+        writerLockHeld: lock !== undefined,
+        onSegmentEnd: (s) => progress.advance(s.size, 1),
+        checkpoint: () => checkInterrupt(),
+      })
     } finally {
       progress.finish()
       lock?.release()

@@ -2,6 +2,8 @@ import {WalCommand} from '../cli/base.js'
 import {walDirArg} from '../cli/args.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
 import {resolveWalDir} from '../core/directory.js'
+import * as path from 'node:path'
+import {WalError} from '../core/errors.js'
 import {WalManager} from '../core/manager.js'
 
 export interface RotateResult {
@@ -24,8 +26,16 @@ export default class Rotate extends WalCommand {
     const lock = await lockWal(dir, flags.wait)
     try {
       const manager = WalManager.open(dir)
-      const previous = manager.current().id
-      const id = manager.rotate()
+      const current = manager.current()
+      const previous = current.id
+      let id: number
+      try {
+        id = manager.rotate()
+      } catch (error) {
+        // A full disk while the next segment is made: its temporary is gone, the current segment is as it was.
+        if (!(error instanceof WalError)) throw error
+        throw new WalError(error.exitCode, `${error.message}; no segment was created: the newest is still ${path.basename(current.path)}, its last durable record ending at offset ${current.writePointer}`)
+      }
       const file = manager.current().path
       manager.close()
       for (const w of manager.warnings) process.stderr.write(`walctl: ${w}\n`)

@@ -2,11 +2,13 @@
 // segments are rewritten (keeping which record bytes), moved out of the WAL or
 // created, and how many valid records each keeps and drops. Pure planning: it
 // changes nothing; recover.ts carries a plan out.
-import {FIRST_RECORD_OFFSET, nowMicros, RECORD_HEADER_SIZE, SegmentHeader} from './format.js'
+import {ExitCode, WalError} from './errors.js'
+import {FIRST_RECORD_OFFSET, MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE, nowMicros, RECORD_HEADER_SIZE, SegmentHeader} from './format.js'
 import {HeaderProblemKind} from './header-check.js'
 import * as path from 'node:path'
 import {segmentFileName} from './names.js'
-import {Problem, ProblemKind, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult} from './scan.js'
+import {Problem, ProblemKind, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult, worst} from './scan.js'
+import {untoldSizeProblems} from './untold-size.js'
 
 export type RecoverMode = 'tolerate-tail' | 'point-in-time' | 'salvage'
 export const RECOVER_MODES: readonly RecoverMode[] = ['tolerate-tail', 'point-in-time', 'salvage']
@@ -27,19 +29,34 @@ export interface WalInventory {
 }
 
 export function takeInventory(dir: string, options: WalScanOptions = {}): WalInventory {
+  const collector = inventoryCollector(options)
+  return collector.finish(scanWal(dir, collector.options))
+}
+
+/** The scan options that collect an inventory, and the inventory once that scan (sync or async) is done. */
+export function inventoryCollector(options: WalScanOptions = {}): {options: WalScanOptions; finish: (scan: WalScanResult) => WalInventory} {
   const records = new Map<number, RecordRef[]>()
   const headers = new Map<number, SegmentHeader | undefined>()
-  const scan = scanWal(dir, {
-    ...options,
-    onSegment: (file, header) => {
-      records.set(file.id, [])
-      headers.set(file.id, header)
+  return {
+    options: {
+      ...options,
+      onSegment: (file, header) => {
+        records.set(file.id, [])
+        headers.set(file.id, header)
+      },
+      onRecord: (segment, _buf, offset, length, _crc, resynced) => {
+        records.get(segment)!.push({offset, length, resynced})
+      },
     },
-    onRecord: (segment, _buf, offset, length, _crc, resynced) => {
-      records.get(segment)!.push({offset, length, resynced})
+    finish: (scan) => {
+      // A segment too small for any record is damage here as in verify, so that both tell one story.
+      for (const p of untoldSizeProblems(scan)) {
+        scan.problems.push(p)
+        scan.verdict = worst(scan.verdict, p.severity)
+      }
+      return {scan, records, headers}
     },
-  })
-  return {scan, records, headers}
+  }
 }
 
 export type SegmentActionKind = 'rewrite' | 'move' | 'create'
@@ -102,18 +119,38 @@ function keptBytes(keep: ReadonlyArray<[number, number]>): number {
   return keep.reduce((n, [a, b]) => n + b - a, 0)
 }
 
+/** Salvage fills a gap with empty segments only up to this many (and only as many as the free space holds). */
+export const MAX_SALVAGE_FILL = 1000
+
+/** Ids missing between the first and the last segment, as inclusive ranges. */
+export function missingRanges(ids: readonly number[]): Array<[number, number]> {
+  const sorted = [...ids].sort((a, b) => a - b)
+  const out: Array<[number, number]> = []
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] > sorted[i - 1] + 1) out.push([sorted[i - 1] + 1, sorted[i] - 1])
+  return out
+}
+
+export interface PlanOptions {
+  /** The operator's segment size (recover --segment-size), for a WAL none of whose segments can tell it. */
+  segmentSize?: number
+  /** Free bytes on the WAL's file system, to refuse a fill that cannot fit. */
+  freeBytes?: number
+}
+
 class Planner {
   readonly byId = new Map<number, SegmentSummary>()
   readonly problems = new Map<number, Problem[]>()
-  readonly missing: number[] = []
+  /** Derived from the segments found, not from the problems: a reader may report a long gap as one range. */
+  readonly missing: Array<[number, number]>
   readonly now: number
 
-  constructor(readonly inv: WalInventory, nowUs: bigint) {
+  constructor(readonly inv: WalInventory, nowUs: bigint, readonly options: PlanOptions = {}) {
     this.now = Number(nowUs)
     for (const s of inv.scan.segments) this.byId.set(s.id, s)
+    this.missing = missingRanges([...this.byId.keys()])
     for (const p of inv.scan.problems) {
-      if (p.kind === 'missing-segment' && p.segment !== null) this.missing.push(p.segment)
-      else if (p.segment !== null && this.byId.has(p.segment)) {
+      if (p.kind === 'missing-segment') continue
+      if (p.segment !== null && this.byId.has(p.segment)) {
         const list = this.problems.get(p.segment) ?? []
         list.push(p)
         this.problems.set(p.segment, list)
@@ -122,7 +159,7 @@ class Planner {
   }
 
   get segmentSize(): number {
-    return this.inv.scan.segmentSize
+    return this.options.segmentSize ?? this.inv.scan.segmentSize
   }
 
   segmentProblems(id: number): Problem[] {
@@ -144,9 +181,10 @@ class Planner {
 
   /** The first place, in WAL order, where a problem costs a record or a segment. */
   firstDamage(): {id: number; kind: 'gap' | 'segment' | 'records'} | undefined {
-    const ids = [...this.byId.keys(), ...this.missing].sort((a, b) => a - b)
+    const firstGap = this.missing[0]?.[0] ?? Infinity
+    const ids = [...this.byId.keys()].sort((a, b) => a - b)
     for (const id of ids) {
-      if (!this.byId.has(id)) return {id, kind: 'gap'}
+      if (id > firstGap) return {id: firstGap, kind: 'gap'}
       const damaged = this.segmentProblems(id).filter((p) => p.severity === 'damaged')
       if (damaged.length === 0) continue
       return {id, kind: damaged.some((p) => FATAL_HEADER.has(p.kind)) ? 'segment' : 'records'}
@@ -251,8 +289,43 @@ class Planner {
       }
       actions.push(action)
     }
-    for (const id of this.missing) actions.push(this.create(id, `salvage: segment ${id} is missing from the middle of the WAL; an empty segment takes its place`))
+    const refusal = this.fillRefusal()
+    if (refusal) return this.outcome('salvage', [], refusal)
+    for (const [from, to] of this.missing) {
+      for (let id = from; id <= to; id++) actions.push(this.create(id, `salvage: segment ${id} is missing from the middle of the WAL; an empty segment takes its place`))
+    }
     return this.outcome('salvage', actions)
+  }
+
+  /** Why the gaps cannot be filled with empty segments, decided before anything changes. */
+  private fillRefusal(): string | undefined {
+    const count = this.missing.reduce((n, [a, b]) => n + b - a + 1, 0)
+    if (count === 0) return undefined
+    const [from, to] = this.missing.length === 1 ? this.missing[0] : [this.missing[0][0], this.missing.at(-1)![1]]
+    const what = `${count} segment(s) are missing (${segmentFileName(from)}${from === to ? '' : `..${segmentFileName(to)}`})`
+    const alternative = 'choose --mode point-in-time, which keeps the records before the first gap, or put the missing segments back'
+    if (count > MAX_SALVAGE_FILL) return `${what}: too many to fill with empty segments (salvage fills at most ${MAX_SALVAGE_FILL}); ${alternative}`
+    const needed = count * this.segmentSize
+    if (this.options.freeBytes !== undefined && needed > this.options.freeBytes) {
+      return `${what}: filling them needs ${needed} bytes and the file system has ${this.options.freeBytes} free; ${alternative}`
+    }
+    return undefined
+  }
+
+  /**
+   * Every segment is too small to hold a record, so none tells the WAL's
+   * segment size. With the operator's size, each is rewritten to it: none can
+   * hold a record, so none is lost; a broken header gets a fresh one (the
+   * original goes to the quarantine like every rewritten segment).
+   */
+  resize(mode: RecoverMode): ModeOutcome {
+    if (this.missing.length > 0) return this.outcome(mode, [], `${this.fillRefusal() ?? 'segments are missing'}; and no segment can tell the WAL's segment size`)
+    const why = (s: SegmentSummary): string => `the segment is ${s.size} bytes, too small to hold any record; rewritten to --segment-size ${this.segmentSize}`
+    const segments = [...this.byId.values()]
+    // A segment big enough to hold records is never emptied here: it must already have the size given.
+    const other = segments.find((s) => s.size >= MIN_SEGMENT_SIZE && s.size !== this.segmentSize)
+    if (other) return this.outcome(mode, [], `${path.basename(other.file)} is ${other.size} bytes, not the --segment-size ${this.segmentSize} given`)
+    return this.outcome(mode, segments.filter((s) => s.size < MIN_SEGMENT_SIZE).map((s) => this.rewrite(s.id, [], [why(s)])))
   }
 }
 
@@ -266,12 +339,24 @@ export interface RecoverPlan {
   modes: Record<RecoverMode, ModeOutcome>
 }
 
-export function planRecovery(inv: WalInventory, nowUs: bigint = nowMicros()): RecoverPlan {
-  const planner = new Planner(inv, nowUs)
+export function planRecovery(inv: WalInventory, nowUs: bigint = nowMicros(), options: PlanOptions = {}): RecoverPlan {
   const {scan} = inv
+  const untold = scan.segmentSize < MIN_SEGMENT_SIZE && scan.segments.length > 0
+  if (options.segmentSize !== undefined) {
+    const size = options.segmentSize
+    if (!Number.isSafeInteger(size) || size < MIN_SEGMENT_SIZE || size > MAX_SEGMENT_SIZE) {
+      throw new WalError(ExitCode.USAGE, `--segment-size ${size} is out of range: a segment is ${MIN_SEGMENT_SIZE} to ${MAX_SEGMENT_SIZE} bytes`)
+    }
+    if (!untold && options.segmentSize !== scan.segmentSize) {
+      throw new WalError(ExitCode.USAGE, `--segment-size ${options.segmentSize} disagrees with the WAL's segments (${scan.segmentSize} bytes): it is only for a WAL none of whose segments can tell its size`, {file: scan.dir})
+    }
+  }
+  const planner = new Planner(inv, nowUs, untold ? options : {freeBytes: options.freeBytes})
   let modes: Record<RecoverMode, ModeOutcome>
-  if (scan.segmentSize < FIRST_RECORD_OFFSET + RECORD_HEADER_SIZE + 1 && scan.segments.length > 0) {
-    const reason = 'no segment is long enough to tell the WAL\'s segment size'
+  if (untold && options.segmentSize !== undefined) {
+    modes = {'tolerate-tail': planner.resize('tolerate-tail'), 'point-in-time': planner.resize('point-in-time'), salvage: planner.resize('salvage')}
+  } else if (untold) {
+    const reason = `no segment is long enough to tell the WAL's segment size (each is shorter than ${MIN_SEGMENT_SIZE} bytes, too small to hold a record): give it with --segment-size SIZE (the size the WAL's writer uses, e.g. 1MiB); the broken segments are quarantined and rewritten empty`
     modes = {
       'tolerate-tail': planner.outcome('tolerate-tail', [], reason),
       'point-in-time': planner.outcome('point-in-time', [], reason),
@@ -280,5 +365,5 @@ export function planRecovery(inv: WalInventory, nowUs: bigint = nowMicros()): Re
   } else {
     modes = {'tolerate-tail': planner.tolerateTail(), 'point-in-time': planner.pointInTime(), salvage: planner.salvage()}
   }
-  return {dir: scan.dir, segmentSize: scan.segmentSize, verdict: scan.verdict, records: scan.records, problems: scan.problems, modes}
+  return {dir: scan.dir, segmentSize: planner.segmentSize, verdict: scan.verdict, records: scan.records, problems: scan.problems, modes}
 }

@@ -8,11 +8,13 @@ import {ExitCode, fsError, WalError} from './errors.js'
 import {fsyncDir} from './files.js'
 import {nowMicros} from './format.js'
 import {resolveWalDir} from './directory.js'
-import {ModeOutcome, planRecovery, RecoverMode, RECOVER_MODES, SegmentAction, takeInventory} from './recover-plan.js'
+import {InterruptedError} from './interrupt.js'
+import {inventoryCollector, ModeOutcome, planRecovery, RecoverMode, RECOVER_MODES, SegmentAction} from './recover-plan.js'
 import {applyAction} from './recover-rewrite.js'
 import {currentCommandLine, tryAcquireWriterLock} from './lock.js'
 import {createQuarantine, quarantineCopy, writeReport} from './quarantine.js'
-import {Problem, scanWal, SegmentSummary, Verdict} from './scan.js'
+import {Problem, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult} from './scan.js'
+import {scanWalAsync} from './scan-async-shim.js'
 
 export {RECOVER_MODES}
 export type {RecoverMode}
@@ -30,6 +32,10 @@ export interface RecoverOptions {
   writerLockHeld?: boolean
   /** Called as each segment's scan ends (a progress bar's hook). */
   onSegmentEnd?: (summary: SegmentSummary) => void
+  /** The WAL's segment size, for a WAL none of whose segments is long enough to tell it. */
+  segmentSize?: number
+  /** Rewrite or move segments without write permission too. */
+  force?: boolean
 }
 
 /** One action as reported: paths relative to the WAL directory. */
@@ -62,7 +68,7 @@ export interface RecoverResult {
   verdictBefore: Verdict
   /** After the changes (the same as before on a dry run or a refusal). */
   verdictAfter: Verdict
-  /** 0 done or nothing to do, 2 refused (nothing changed). */
+  /** 0 done or nothing to do (clean afterwards), 1 changed but still not clean, 2 refused (nothing changed). */
   exitCode: number
   /** Nothing was changed because the mode cannot repair this WAL. */
   refused: string | null
@@ -94,40 +100,91 @@ function reportAction(a: SegmentAction, dir: string, quarantined: string | null)
   }
 }
 
+/** What the step generator asks its driver for: a scan, or (undefined) a turn of the event loop at a safe point. */
+type StepRequest = {scan: {dir: string; options: WalScanOptions}} | undefined
+type Steps = Generator<StepRequest, RecoverResult, WalScanResult | undefined>
+
+/** Repairs a WAL synchronously (the library call). A signal waits until it returns. */
 export function recoverWal(input: string, options: RecoverOptions = {}): RecoverResult {
-  const mode = options.mode ?? 'tolerate-tail'
-  const nowUs = options.nowUs ?? nowMicros()
+  const steps = recoverSteps(input, options)
+  let step = steps.next()
+  while (!step.done) step = steps.next(step.value ? scanWal(step.value.scan.dir, step.value.scan.options) : undefined)
+  return step.value
+}
+
+/**
+ * The same repair, letting the event loop turn between segments of a scan and
+ * between recover's steps, where `options.checkpoint` (the command's interrupt
+ * check) may throw to stop it. What is left on disk is what the step order
+ * guarantees: nothing changed before the copies and report are durable, then
+ * one atomic change per segment; report.json says 'interrupted'.
+ */
+export async function recoverWalAsync(input: string, options: RecoverOptions & {checkpoint?: () => void} = {}): Promise<RecoverResult> {
+  const checkpoint = options.checkpoint ?? (() => undefined)
+  const steps = recoverSteps(input, options)
+  let step = steps.next()
+  while (!step.done) {
+    let answer: WalScanResult | undefined
+    try {
+      if (step.value) answer = await scanWalAsync(step.value.scan.dir, {...step.value.scan.options, checkpoint})
+      else {
+        await new Promise<void>((resolve) => setImmediate(resolve))
+        checkpoint()
+      }
+    } catch (error) {
+      step = steps.throw(error)
+      continue
+    }
+    step = steps.next(answer)
+  }
+  return step.value
+}
+
+/**
+ * The WAL directory recover would work on. A single file is refused: its
+ * parent is not known to be a WAL, and is never repaired in its name.
+ */
+export function recoverTarget(input: string): string {
   let st: fs.Stats
   try {
     st = fs.statSync(input)
   } catch (error) {
     throw fsError(error, path.resolve(input), 'open')
   }
-  if (!st.isDirectory()) throw new WalError(ExitCode.USAGE, 'recover works on a WAL directory (or a Shardex index root), not on a single file', {file: path.resolve(input)})
-  const dir = resolveWalDir(input)
+  if (!st.isDirectory()) throw new WalError(ExitCode.USAGE, 'not a directory: recover works on a WAL directory (or a Shardex index root), not on a single file', {file: path.resolve(input)})
+  return resolveWalDir(input)
+}
+
+function* recoverSteps(input: string, options: RecoverOptions): Steps {
+  const mode = options.mode ?? 'tolerate-tail'
+  const nowUs = options.nowUs ?? nowMicros()
+  const dir = recoverTarget(input)
   const dryRun = options.dryRun ?? false
   const lock = dryRun || options.writerLockHeld ? undefined : tryAcquireWriterLock(dir, {command: currentCommandLine()})
   try {
-    return recoverLocked(dir, mode, dryRun, nowUs, lock !== undefined || options.writerLockHeld === true, options.onSegmentEnd)
+    return yield* recoverLocked(dir, mode, dryRun, nowUs, lock !== undefined || options.writerLockHeld === true, options)
   } finally {
     lock?.release()
   }
 }
 
-function recoverLocked(dir: string, mode: RecoverMode, dryRun: boolean, nowUs: bigint, locked: boolean, onSegmentEnd?: (summary: SegmentSummary) => void): RecoverResult {
+function* recoverLocked(dir: string, mode: RecoverMode, dryRun: boolean, nowUs: bigint, locked: boolean, options: RecoverOptions): Steps {
   // Without the lock a writer may be appending: let the scan wait out a record being written.
-  const inv = takeInventory(dir, locked ? {nowUs, settleTries: 0, onSegmentEnd} : {nowUs, onSegmentEnd})
+  const collector = inventoryCollector(locked ? {nowUs, settleTries: 0, onSegmentEnd: options.onSegmentEnd} : {nowUs, onSegmentEnd: options.onSegmentEnd})
+  const inv = collector.finish((yield {scan: {dir, options: collector.options}})!)
   if (inv.scan.segments.length === 0) throw new WalError(ExitCode.NO_INPUT, 'no WAL segments (wal_NNNNNN.log) here: nothing to recover', {file: dir})
-  const plan = planRecovery(inv, nowUs)
+  const plan = planRecovery(inv, nowUs, {segmentSize: options.segmentSize, freeBytes: freeBytes(dir)})
   const chosen = plan.modes[mode]
+  const protectedFile = options.force ? undefined : chosen.actions.find((a) => a.action !== 'create' && isWriteProtected(a.file))
+  const refused = !chosen.possible ? chosen.reason ?? 'refused' : protectedFile ? protectedRefusal(protectedFile.file) : null
   const result: RecoverResult = {
     dir,
     mode,
     dryRun,
     verdictBefore: plan.verdict,
     verdictAfter: plan.verdict,
-    exitCode: chosen.possible ? ExitCode.OK : ExitCode.DAMAGED,
-    refused: chosen.possible ? null : chosen.reason ?? 'refused',
+    exitCode: refused === null ? ExitCode.OK : ExitCode.DAMAGED,
+    refused,
     changed: false,
     quarantine: null,
     records: {before: plan.records, kept: chosen.keptRecords, dropped: chosen.droppedRecords},
@@ -136,11 +193,12 @@ function recoverLocked(dir: string, mode: RecoverMode, dryRun: boolean, nowUs: b
     problems: plan.problems,
     remaining: plan.problems,
   }
-  if (!chosen.possible || chosen.actions.length === 0 || result.dryRun) return result
-  return apply(result, chosen.actions, plan.segmentSize, nowUs)
+  if (refused !== null || chosen.actions.length === 0 || result.dryRun) return result
+  yield
+  return yield* apply(result, chosen.actions, plan.segmentSize, nowUs)
 }
 
-function apply(result: RecoverResult, actions: SegmentAction[], segmentSize: number, nowUs: bigint): RecoverResult {
+function* apply(result: RecoverResult, actions: SegmentAction[], segmentSize: number, nowUs: bigint): Steps {
   const {dir} = result
   const qdir = createQuarantine(dir)
   const report = (status: string, extra: Record<string, unknown> = {}): void => {
@@ -158,31 +216,73 @@ function apply(result: RecoverResult, actions: SegmentAction[], segmentSize: num
     })
   }
   // Copies first, all of them durable, then the report; only then the WAL.
-  result.actions = actions.map((a) => {
-    if (a.action === 'rewrite') return reportAction(a, dir, quarantineCopy(a.file, qdir))
-    if (a.action === 'move') return reportAction(a, dir, path.join(qdir, path.basename(a.file)))
-    return reportAction(a, dir, null)
-  })
+  const copied: ActionReport[] = []
+  try {
+    for (const a of actions) {
+      if (a.action === 'rewrite') copied.push(reportAction(a, dir, quarantineCopy(a.file, qdir)))
+      else if (a.action === 'move') copied.push(reportAction(a, dir, path.join(qdir, path.basename(a.file))))
+      else copied.push(reportAction(a, dir, null))
+      yield
+    }
+  } catch (error) {
+    if (error instanceof InterruptedError) {
+      report('interrupted', {error: error.message, applied: 0})
+      throw new WalError(error.exitCode, `${error.message}; the WAL is unchanged (only copies were made, in ${qdir})`)
+    }
+    throw error
+  }
+  result.actions = copied
   fsyncDir(qdir)
   report('started')
   result.quarantine = qdir
+  let done = 0
   for (const a of actions) {
     try {
+      if (done > 0) yield
       applyAction(a, segmentSize, qdir)
+      done++
     } catch (error) {
       const e = error instanceof WalError ? error : fsError(error, a.file, `${a.action} segment`)
-      report('failed', {error: e.message})
-      throw new WalError(e.exitCode, `${e.message}; the quarantine ${qdir} holds a copy of every segment to be changed and report.json`, {file: e.file, offset: e.offset, segment: e.segment})
+      const interrupted = error instanceof InterruptedError
+      report(interrupted ? 'interrupted' : 'failed', {error: e.message, applied: done})
+      const state = interrupted
+        ? `${done} of ${actions.length} change(s) made, each complete; run the same recover again to finish`
+        : 'the quarantine holds a copy of every segment to be changed and report.json'
+      throw new WalError(e.exitCode, `${e.message}; ${state} (quarantine: ${qdir})`, {file: e.file, offset: e.offset, segment: e.segment})
     }
   }
   result.changed = true
-  const after = scanWal(dir, {nowUs, settleTries: 0})
+  const after = (yield {scan: {dir, options: {nowUs, settleTries: 0}}})!
   result.verdictAfter = after.verdict
   result.remaining = after.problems
   if (after.verdict !== 'clean') {
-    result.exitCode = ExitCode.DAMAGED
+    // Exit 2 means nothing changed; a change that leaves the WAL still not clean is 1.
+    result.exitCode = ExitCode.REPAIRABLE
     result.refused = null
   }
   report(after.verdict === 'clean' ? 'done' : 'done, but the WAL is still not clean', {verdictAfter: after.verdict, remaining: after.problems})
   return result
+}
+
+/** Free bytes on the file system holding `dir`, or undefined where it cannot be told. */
+function freeBytes(dir: string): number | undefined {
+  try {
+    const s = fs.statfsSync(dir)
+    return s.bavail * s.bsize
+  } catch {
+    return undefined
+  }
+}
+
+/** A segment the operator made read-only (no write bit for anyone) is evidence: root could still write it. */
+function isWriteProtected(file: string): boolean {
+  try {
+    return (fs.lstatSync(file).mode & 0o222) === 0
+  } catch {
+    return false
+  }
+}
+
+function protectedRefusal(file: string): string {
+  return `${path.basename(file)} has no write permission (mode ${(fs.lstatSync(file).mode & 0o7777).toString(8).padStart(4, '0')}): recover does not rewrite or move a segment someone made read-only; make it writable, or pass --force`
 }

@@ -15,6 +15,7 @@ import {parseSegmentFileName, segmentFileName} from './names.js'
 import {DamagedRegion, scanRecords} from './records.js'
 
 const PAGE = mmap.PAGESIZE
+const ZERO_CHUNK = 1024 * 1024
 /**
  * madvise(MADV_POPULATE_WRITE), Linux 5.14+: makes a range of the mapping
  * writable in one call. A first write to each page of a shared file mapping
@@ -44,6 +45,61 @@ export function checkSegmentSize(size: number, what = 'segment size'): void {
   }
   if (size > MAX_SEGMENT_SIZE) {
     throw new WalError(ExitCode.USAGE, `${what} ${size} is too large: walctl writes segments of at most ${MAX_SEGMENT_SIZE} bytes (1 GiB)`)
+  }
+}
+
+/** A segment no record fits in: appending would compute a negative room; recover can give it a size. */
+function tooSmallToAppend(file: string, size: number, id: number): WalError {
+  return new WalError(ExitCode.DATA, `segment is ${size} bytes, too small to hold any record (a segment needs at least ${MIN_SEGMENT_SIZE}); refusing to append: give the WAL its segment size with 'walctl recover DIR --segment-size SIZE'`, {file, segment: id})
+}
+
+/**
+ * A sparse segment (made with set_len, truncate or a sparse copy) has no
+ * blocks behind its holes. A write through the mapping into a hole on a full
+ * disk is a SIGBUS that kills the process with nothing said and the lock left,
+ * and on tmpfs even a read through the mapping allocates. So before a sparse
+ * segment is mapped, its holes get blocks: every all-zero page (a hole reads
+ * as one) is written with zeros by an ordinary pwrite, which fails with ENOSPC
+ * as an error instead. Pages holding any record byte are never written; the
+ * content does not change, so a crash half-way is harmless.
+ */
+function allocateHoles(fd: number, file: string, id: number, size: number): void {
+  const st = fs.fstatSync(fd)
+  if (st.blocks * 512 >= size) return
+  const chunk = Buffer.allocUnsafe(Math.min(ZERO_CHUNK, size))
+  const zeros = Buffer.alloc(chunk.length)
+  try {
+    for (let pos = 0; pos < size; ) {
+      const n = readAt(fd, pos, Math.min(chunk.length, size - pos), chunk).length
+      if (n === 0) break
+      // Runs of all-zero pages, each written back as zeros in one call.
+      let run = -1
+      for (let at = 0; at < n + PAGE; at += PAGE) {
+        const to = Math.min(n, at + PAGE)
+        const zero = at < n && chunk.subarray(at, to).equals(zeros.subarray(0, to - at))
+        if (zero && run < 0) run = at
+        if (!zero && run >= 0) {
+          const end = Math.min(n, at)
+          for (let done = run; done < end; ) done += fs.writeSync(fd, zeros, 0, end - done, pos + done)
+          run = -1
+        }
+      }
+      pos += n
+    }
+    fs.fdatasyncSync(fd)
+  } catch (error) {
+    const e = fsError(error, file, 'allocate the blocks of this sparse segment before mapping it')
+    // The message already names the file; `file` stays off the options so that it is not named twice.
+    throw new WalError(e.exitCode, `${e.message}; nothing was appended to it, its last durable record ends at offset ${cleanEndOf(fd)}`, {segment: id, cause: error})
+  }
+}
+
+/** The write pointer a scan of the file finds, read with pread (no mapping: the disk is full). */
+function cleanEndOf(fd: number): number {
+  try {
+    return scanRecords(readAt(fd, 0, fs.fstatSync(fd).size)).cleanEnd
+  } catch {
+    return FIRST_RECORD_OFFSET
   }
 }
 
@@ -118,6 +174,8 @@ export class WalSegment {
         throw new CorruptionError(`not a valid WAL segment: ${p.message}`, {file, offset: p.offset, segment: id})
       }
       if (!readOnly && size > MAX_SEGMENT_SIZE) checkSegmentSize(size, `${file}: file size`)
+      if (!readOnly && size < MIN_SEGMENT_SIZE) throw tooSmallToAppend(file, size, id)
+      if (!readOnly && !fresh) allocateHoles(fd, file, id, size)
       let map: Buffer
       try {
         map = mmap.map(size, readOnly ? mmap.PROT_READ : ((mmap.PROT_READ | mmap.PROT_WRITE) as 3), mmap.MAP_SHARED, fd, 0, mmap.MADV_SEQUENTIAL)

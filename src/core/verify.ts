@@ -1,6 +1,7 @@
 // The verdict on a WAL: what is wrong and what repairing it would cost.
 import {ExitCode} from './errors.js'
-import {Problem, scanWal, SegmentSummary, Verdict, WalScanOptions} from './scan.js'
+import {Problem, scanWal, SegmentSummary, Verdict, WalScanOptions, worst} from './scan.js'
+import {untoldSizeProblems} from './untold-size.js'
 
 export interface VerifyReport {
   dir: string
@@ -22,6 +23,12 @@ export const VERDICT_EXIT: Record<Verdict, number> = {
 
 export function verifyWal(input: string, options: WalScanOptions = {}): VerifyReport {
   const scan = scanWal(input, options)
+  for (const p of untoldSizeProblems(scan)) {
+    scan.problems.push(p)
+    scan.verdict = worst(scan.verdict, p.severity)
+    const s = scan.segments.find((x) => x.id === p.segment)
+    if (s) s.verdict = worst(s.verdict, p.severity)
+  }
   const segments = scan.segments.map(({header: _header, ...rest}) => rest)
   return {
     dir: scan.dir,

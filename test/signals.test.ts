@@ -1,0 +1,141 @@
+// SIGINT, SIGTERM and SIGHUP through real processes: a writer stops at a safe
+// point within about a second, exits 128 + the signal with one line on
+// stderr, releases the lock and loses nothing it acknowledged; a recover
+// stopped half-way is finished by running it again.
+import {spawn} from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import test from 'ava'
+import {WalManager} from '../src/core/manager.js'
+import {BIN, walctl} from './helpers/cli.js'
+import {tempDir} from './helpers/fixtures.js'
+
+interface Run {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  /** Milliseconds from the signal to the exit. */
+  afterSignalMs: number
+}
+
+/** Starts walctl, sends `signal` `delayMs` after `ready()` holds (polled), and waits for the exit. */
+function runAndSignal(args: string[], signal: NodeJS.Signals, delayMs: number, ready: () => boolean, feed?: (stdin: NodeJS.WritableStream) => () => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {env: {...process.env, NO_COLOR: '1'}})
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (d: Buffer) => out.push(d))
+    child.stderr.on('data', (d: Buffer) => err.push(d))
+    child.stdin.on('error', () => undefined)
+    const stopFeeding = feed ? feed(child.stdin) : () => child.stdin.end()
+    let sentAt = 0
+    let timer: NodeJS.Timeout | undefined
+    const poll = setInterval(() => {
+      if (!ready()) return
+      clearInterval(poll)
+      timer = setTimeout(() => {
+        sentAt = Date.now()
+        child.kill(signal)
+      }, delayMs)
+    }, 10)
+    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    child.on('error', reject)
+    child.on('close', (code, sig) => {
+      clearInterval(poll)
+      clearTimeout(timer)
+      clearTimeout(guard)
+      stopFeeding()
+      resolve({code, signal: sig, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), afterSignalMs: sentAt ? Date.now() - sentAt : -1})
+    })
+  })
+}
+
+/** `count` segments of 128 KiB, each with 50 records and a torn tail: a repairable WAL whose recover takes seconds. */
+function slowRepairableWal(count: number): string {
+  const dir = path.join(tempDir('walctl-signals-'), 'wal')
+  const manager = WalManager.init(dir, {segmentSize: 128 * 1024})
+  for (let i = 0; i < 50; i++) manager.append(Buffer.from(`record ${i} `.padEnd(200, '.')))
+  manager.close()
+  const first = path.join(dir, 'wal_000001.log')
+  const bytes = fs.readFileSync(first)
+  const end = 89 + 50 * 208
+  bytes.writeUInt32LE(40, end)
+  bytes[end + 8] = 1
+  fs.writeFileSync(first, bytes)
+  for (let id = 2; id <= count; id++) fs.writeFileSync(path.join(dir, `wal_${String(id).padStart(6, '0')}.log`), bytes)
+  return dir
+}
+
+function positionsIn(wal: string): Set<string> {
+  const out = new Set<string>()
+  for (const line of walctl(['dump', wal, '--format', 'jsonl']).stdout.split('\n').filter(Boolean)) {
+    const r = JSON.parse(line) as {valid?: boolean; segment: number; offset: number}
+    if (r.valid === true) out.add(`${r.segment}:${r.offset}`)
+  }
+  return out
+}
+
+test.serial('SIGTERM during recover: exit 143 within about a second, lock released, a second recover finishes the repair', async (t) => {
+  const wal = slowRepairableWal(200)
+  // Once the lock exists the command has its handlers and is at work.
+  const run = await runAndSignal(['recover', wal], 'SIGTERM', 300, () => fs.existsSync(path.join(wal, '.walctl.lock')))
+  t.is(run.code, 143, run.stderr)
+  t.true(run.afterSignalMs < 2000, `exited ${run.afterSignalMs} ms after the signal`)
+  const lines = run.stderr.trim().split('\n')
+  t.is(lines.length, 1, run.stderr)
+  t.regex(lines[0], /^walctl: interrupted by SIGTERM; /)
+  t.false(fs.existsSync(path.join(wal, '.walctl.lock')), 'the lock is released')
+  // Whatever was reached, the WAL is still the repairable one or partly repaired: never damaged.
+  const mid = walctl(['verify', wal, '--json'])
+  t.true(mid.code === 0 || mid.code === 1, mid.stdout.slice(0, 300))
+  for (const q of fs.existsSync(path.join(wal, 'quarantine')) ? fs.readdirSync(path.join(wal, 'quarantine')) : []) {
+    const report = path.join(wal, 'quarantine', q, 'report.json')
+    if (fs.existsSync(report)) t.regex(fs.readFileSync(report, 'utf8'), /"status": ?"interrupted"/)
+  }
+  const again = walctl(['recover', wal], {timeoutMs: 120_000})
+  t.is(again.code, 0, again.stderr)
+  const after = walctl(['verify', wal, '--json'])
+  t.is(after.code, 0, after.stdout.slice(0, 300))
+  t.is((JSON.parse(after.stdout) as {records: number}).records, 200 * 50)
+})
+
+test.serial('SIGINT during append --stdin from a pipe that keeps writing: exit 130, every printed position is in the WAL', async (t) => {
+  const wal = path.join(tempDir(), 'wal')
+  t.is(walctl(['init', wal, '--segment-size', '64KiB']).code, 0)
+  let n = 0
+  const run = await runAndSignal(['append', wal, '--stdin', '--batch-ms', '20'], 'SIGINT', 300, () => fs.existsSync(path.join(wal, '.walctl.lock')), (stdin) => {
+    const timer = setInterval(() => {
+      let chunk = ''
+      for (let i = 0; i < 200; i++) chunk += `line ${n++}\n`
+      stdin.write(chunk)
+    }, 5)
+    return () => clearInterval(timer)
+  })
+  t.is(run.code, 130, run.stderr)
+  t.true(run.afterSignalMs < 2000, `exited ${run.afterSignalMs} ms after the signal`)
+  t.is(run.stderr.trim().split('\n').length, 1, run.stderr)
+  t.regex(run.stderr, /^walctl: interrupted by SIGINT; .*record\(s\) before it were appended and synced/)
+  const printed = run.stdout.split('\n').filter(Boolean)
+  t.true(printed.length > 100, `printed ${printed.length}`)
+  const present = positionsIn(wal)
+  t.deepEqual(printed.filter((p) => !present.has(p)), [])
+  t.false(fs.existsSync(path.join(wal, '.walctl.lock')))
+  t.is(walctl(['verify', wal, '-q']).code, 0)
+})
+
+test.serial('SIGHUP while append --stdin waits on an idle pipe: exit 129 at once, lock released', async (t) => {
+  const wal = path.join(tempDir(), 'wal')
+  t.is(walctl(['init', wal, '--segment-size', '64KiB']).code, 0)
+  const run = await runAndSignal(['append', wal, '--stdin'], 'SIGHUP', 300, () => fs.existsSync(path.join(wal, '.walctl.lock')), (stdin) => {
+    stdin.write('one\ntwo\n')
+    return () => undefined
+  })
+  t.is(run.code, 129, run.stderr)
+  t.true(run.afterSignalMs < 2000, `exited ${run.afterSignalMs} ms after the signal`)
+  t.regex(run.stderr, /^walctl: interrupted by SIGHUP; /)
+  t.is(run.stderr.trim().split('\n').length, 1, run.stderr)
+  t.deepEqual(run.stdout.split('\n').filter(Boolean), ['1:89', '1:100'])
+  t.false(fs.existsSync(path.join(wal, '.walctl.lock')))
+  t.deepEqual([...positionsIn(wal)], ['1:89', '1:100'])
+})
