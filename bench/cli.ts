@@ -70,7 +70,7 @@ export function stdinBench(repeats: number, figures: Figure[]): void {
 }
 
 /** Builds a WAL of `total` bytes of 64 MiB segments of 4 KiB records: one written by the core, the rest copies. */
-function buildBigWal(dir: string, total: number): {records: number} {
+export function buildBigWal(dir: string, total: number): {records: number} {
   const segSize = 64 * MiB
   const first = WalSegment.create(dir, 1, segSize)
   const pool = Array.from({length: 64}, () => randomBytes(4096))

@@ -7,6 +7,7 @@ import * as path from 'node:path'
 import {coreBenches, crcSwitchBench, faultBench, scanBenches} from './core.js'
 import {coldStartBench, durableBench, stdinBench, verifyBigBench} from './cli.js'
 import {Figure, printTable, removeTemps, ROOT} from './lib.js'
+import {archiveBench} from './archive.js'
 
 const only = process.argv.slice(2)
 const want = (name: string): boolean => only.length === 0 || only.includes(name)
@@ -39,6 +40,7 @@ try {
   await section('verify1g', () => verifyBigBench(3, figures))
   await section('cold', () => coldStartBench(11, figures))
   await section('durable', () => durableBench(400, 11, figures))
+  await section('archive', () => archiveBench(3, figures))
 } finally {
   removeTemps()
 }

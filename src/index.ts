@@ -15,6 +15,11 @@ export type {VerifyReport} from './core/verify.js'
 export {recoverWal, recoverWal as recover, RECOVER_MODES} from './core/recover.js'
 export type {ActionReport, ModeSummary, RecoverMode, RecoverOptions, RecoverResult} from './core/recover.js'
 
+export {explainShardexError} from './core/explain/explain.js'
+export type {Explanation, ExplainOptions} from './core/explain/explain.js'
+export {parseShardexMessage} from './core/explain/shardex-messages.js'
+export type {ShardexMessage, ShardexMessageKind} from './core/explain/shardex-messages.js'
+
 export {collectGarbage, collectGarbage as gc} from './core/gc.js'
 export type {GcOptions, GcPolicy, GcResult, GcSegment} from './core/gc.js'
 export {

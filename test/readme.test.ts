@@ -127,6 +127,13 @@ test('cookbook: "Shardex refuses to start" on a torn tail, then on a lost record
   tearTail(torn)
   const paths = (root: string) => ({'/var/lib/shardex/index': root})
   t.is(sh(verify[0], paths(torn), torn).code, 1, 'verify: repairable')
+  // The recipe starts with explain; Shardex would name the torn record's offset, the write pointer here.
+  const explain = lines.find((l) => l.startsWith('walctl explain'))!
+  const tornAt = (JSON.parse(fs.readFileSync(path.join(torn, 'manifest.json'), 'utf8')) as {segments: Array<{write_pointer: number}>}).segments.at(-1)!.write_pointer
+  const explained = sh(explain.replace(/position \d+/, `position ${tornAt}`), paths(torn), torn)
+  t.is(explained.code, 0, explained.stderr)
+  t.regex(explained.stdout, new RegExp(`^where: +wal_000005\\.log offset ${tornAt} `, 'm'))
+  t.regex(explained.stdout, /^repair: +walctl recover .* --dry-run$/m)
   const repair = lines.filter((l) => l.startsWith('walctl recover') && !l.includes('--mode'))
   t.true(repair.length >= 2)
   for (const line of repair) t.is(sh(line, paths(torn), torn).code, 0, line)

@@ -10,6 +10,10 @@ import {WalManager} from '../core/manager.js'
 import {parseDuration} from '../core/units.js'
 import {renderGc} from '../cli/render-gc.js'
 import {escapeName} from '../core/fs/quote.js'
+import {endpointFlag} from '../cli/archive-flags.js'
+import {archivedPrefix} from '../core/archive/gc-archived.js'
+import {openTarget, parseTarget} from '../core/archive/target.js'
+import {listWal} from '../core/directory.js'
 
 export default class Gc extends WalCommand {
   static summary = 'Remove (or archive) old segments: after a flush point, or by count, total size or age.'
@@ -35,6 +39,8 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
     keep: Flags.integer({description: 'keep at least the newest N segments (N >= 1)', helpValue: 'N', min: 1}),
     'max-total-size': Flags.string({description: 'remove the oldest segments until all of them take at most SIZE (4096, 64MiB, 10GiB)', helpValue: 'SIZE'}),
     'max-age': Flags.string({description: 'remove the oldest segments last written longer ago than DURATION (30m, 12h, 7d, 2w)', helpValue: 'DURATION'}),
+    archived: Flags.string({description: 'remove only segments this archive (file:///PATH, a directory or s3://BUCKET/PREFIX, as written by walctl archive) holds with the same bytes, checked by SHA-256; a segment not yet archived is never removed, whatever the other policies say', helpValue: 'TARGET'}),
+    endpoint: endpointFlag,
     archive: Flags.string({description: 'move the segments into DIR (copy, fsync, remove) instead of deleting them; DIR is created if missing', helpValue: 'DIR'}),
     'dry-run': Flags.boolean({char: 'n', description: 'print what would go and the bytes freed; change nothing (takes no lock)'}),
     force: Flags.boolean({description: 'remove even when the segments are not a clean prefix (a missing id, or damage in a segment that stays), hold damage or records found past damage, or have no write permission'}),
@@ -54,11 +60,12 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
       maxTotalSize: flags['max-total-size'] === undefined ? undefined : sizeFlagValue(flags['max-total-size'], 'max-total-size'),
       maxAgeMs,
       archiveDir: flags.archive,
+      archived: flags.archived === undefined ? undefined : await this.archivedCount(args.dir, flags.archived, flags.endpoint),
       dryRun: flags['dry-run'],
       force: flags.force,
     }
-    if (options.upto === undefined && options.keep === undefined && options.maxTotalSize === undefined && maxAgeMs === undefined) {
-      throw new WalError(ExitCode.USAGE, 'no policy given: use --upto POS, --keep N, --max-total-size SIZE and/or --max-age DURATION')
+    if (options.upto === undefined && options.keep === undefined && options.maxTotalSize === undefined && maxAgeMs === undefined && options.archived === undefined) {
+      throw new WalError(ExitCode.USAGE, 'no policy given: use --upto POS, --keep N, --max-total-size SIZE, --max-age DURATION and/or --archived TARGET')
     }
     const dir = resolveWalDir(args.dir)
     // The lock is taken before the directory is read, so that the plan still holds when it is carried out.
@@ -79,5 +86,16 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
     if (!this.jsonEnabled()) process.stdout.write(renderGc(result))
     if (result.forced.length > 0) this.note(escapeName(`walctl: --force: removed despite: ${result.forced.join('; ')}`))
     return result
+  }
+
+  /** How many of the oldest segments the archive holds with the same bytes. */
+  private async archivedCount(input: string, text: string, endpoint: string | undefined): Promise<{count: number; target: string; stoppedAt?: string}> {
+    const store = await openTarget(parseTarget(text), {endpoint})
+    try {
+      const r = await archivedPrefix(listWal(resolveWalDir(input)).segments, store)
+      return {...r, target: store.url}
+    } finally {
+      await store.close()
+    }
   }
 }

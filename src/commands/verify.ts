@@ -6,6 +6,10 @@ import {startWalProgress} from '../cli/progress.js'
 import {renderVerify} from '../cli/render-verify.js'
 import {ExitCode, WalError} from '../core/errors.js'
 import {verifyWal, VerifyReport} from '../core/verify.js'
+import {endpointFlag} from '../cli/archive-flags.js'
+import {renderArchiveVerify} from '../cli/render-archive.js'
+import {isArchiveUrl, openTarget, parseTarget} from '../core/archive/target.js'
+import {ArchiveVerifyReport, verifyArchive} from '../core/archive/verify-archive.js'
 
 export default class Verify extends WalCommand {
   static summary = 'Check every segment and record; exit 0 clean, 1 repairable, 2 damaged.'
@@ -20,10 +24,14 @@ export default class Verify extends WalCommand {
   static flags = {
     quiet: Flags.boolean({char: 'q', description: 'print nothing; the exit code tells the verdict'}),
     prometheus: prometheusFlag,
+    deep: Flags.boolean({description: 'for an archive target: download every object, compare its checksums with the manifest and verify every record'}),
+    endpoint: endpointFlag,
   }
 
-  async run(): Promise<VerifyReport> {
+  async run(): Promise<VerifyReport | ArchiveVerifyReport> {
     const {args, flags} = await this.parse(Verify)
+    if (isArchiveUrl(args.dir)) return this.verifyArchiveTarget(args.dir, flags)
+    if (flags.deep) this.fail(ExitCode.USAGE, '--deep applies to an archive target (file:// or s3://); a WAL directory is always read in full')
     const progress = startWalProgress('verify', args.dir, this.jsonEnabled() || flags.quiet)
     let report: VerifyReport
     try {
@@ -40,5 +48,18 @@ export default class Verify extends WalCommand {
     process.exitCode = report.exitCode
     if (!flags.quiet && !this.jsonEnabled()) process.stdout.write(renderVerify(report))
     return report
+  }
+
+  private async verifyArchiveTarget(text: string, flags: {deep: boolean; quiet: boolean; endpoint?: string; prometheus?: string}): Promise<ArchiveVerifyReport> {
+    if (flags.prometheus !== undefined) this.fail(ExitCode.USAGE, '--prometheus applies to a WAL directory; for an archive, use walctl archive --prometheus')
+    const store = await openTarget(parseTarget(text), {endpoint: flags.endpoint})
+    try {
+      const report = await verifyArchive(store, {deep: flags.deep})
+      process.exitCode = report.exitCode
+      if (!flags.quiet && !this.jsonEnabled()) process.stdout.write(renderArchiveVerify(report))
+      return report
+    } finally {
+      await store.close()
+    }
   }
 }

@@ -29,7 +29,7 @@ import {formatPosition, Position, segmentFileName} from './names.js'
 import {Problem, scanWal, SegmentSummary} from './scan.js'
 import {formatBytes} from './units.js'
 
-export type GcPolicy = 'upto' | 'keep' | 'max-total-size' | 'max-age'
+export type GcPolicy = 'upto' | 'keep' | 'max-total-size' | 'max-age' | 'archived'
 
 export interface GcOptions {
   /** The flush point: every segment whose records all lie before it may go. */
@@ -40,6 +40,12 @@ export interface GcOptions {
   maxTotalSize?: number
   /** Remove the oldest segments last written (file mtime) longer ago than this many milliseconds. */
   maxAgeMs?: number
+  /**
+   * --archived: how many of the oldest segments an archive holds with the same
+   * bytes (src/core/archive/gc-archived.ts), and why no more; gc never removes
+   * more than these, whatever the other policies ask.
+   */
+  archived?: {count: number; target: string; stoppedAt?: string}
   /** Move the segments into this directory (copy, fsync, then remove) instead of deleting them. */
   archiveDir?: string
   /** Say what would go; change nothing. */
@@ -125,8 +131,8 @@ export function collectGarbage(dir: string, options: GcOptions): GcResult {
 }
 
 function checkOptions(o: GcOptions): void {
-  if (o.upto === undefined && o.keep === undefined && o.maxTotalSize === undefined && o.maxAgeMs === undefined) {
-    throw new WalError(ExitCode.USAGE, 'no policy given: use --upto POS, --keep N, --max-total-size SIZE and/or --max-age DURATION')
+  if (o.upto === undefined && o.keep === undefined && o.maxTotalSize === undefined && o.maxAgeMs === undefined && o.archived === undefined) {
+    throw new WalError(ExitCode.USAGE, 'no policy given: use --upto POS, --keep N, --max-total-size SIZE, --max-age DURATION and/or --archived TARGET')
   }
   if (o.keep !== undefined && (!Number.isSafeInteger(o.keep) || o.keep < 1)) throw new WalError(ExitCode.USAGE, `--keep ${o.keep}: keep at least 1 segment (gc never removes the newest)`)
   if (o.maxTotalSize !== undefined && !(o.maxTotalSize >= 0)) throw new WalError(ExitCode.USAGE, `--max-total-size ${o.maxTotalSize}: expected a size of 0 bytes or more`)
@@ -204,12 +210,14 @@ function choose(segs: Candidate[], o: GcOptions): {count: number; policiesOf: (i
     }
     asks.set('max-age', n)
   }
+  if (o.archived !== undefined) asks.set('archived', o.archived.count)
   const pressures = (['max-total-size', 'max-age'] as const).filter((p) => asks.has(p))
-  const limits = (['upto', 'keep'] as const).filter((p) => asks.has(p))
+  const limits = (['upto', 'keep', 'archived'] as const).filter((p) => asks.has(p))
   let count = pressures.length > 0 ? Math.max(...pressures.map((p) => asks.get(p)!)) : segs.length
   for (const p of limits) {
     const limit = asks.get(p)!
-    if (limit < count && pressures.length > 0) notes.push(`${p === 'upto' ? `--upto ${formatPosition(o.upto!)}` : `--keep ${o.keep}`} keeps ${count - limit} segment(s) the other policies would remove`)
+    if (limit < count && p === 'archived') notes.push(`--archived keeps ${count - limit} segment(s): ${o.archived!.stoppedAt ?? 'not archived yet'}`)
+    else if (limit < count && pressures.length > 0) notes.push(`${p === 'upto' ? `--upto ${formatPosition(o.upto!)}` : `--keep ${o.keep}`} keeps ${count - limit} segment(s) the other policies would remove`)
     count = Math.min(count, limit)
   }
   if (count >= segs.length) {

@@ -1,0 +1,46 @@
+// gc --archived: how many of the WAL's oldest segments an archive holds with
+// the same bytes (name, size and SHA-256 as the manifest lists them), as
+// pg_archivecleanup trusts only what archive status confirms. A segment not
+// archived, or archived with other bytes, stops the count: gc never removes
+// it or anything after it.
+import * as fs from 'node:fs'
+import {createHash} from 'node:crypto'
+import {fsError} from '../errors.js'
+import {SegmentFile} from '../directory.js'
+import {loadManifest} from './archive.js'
+import {ArchiveStore} from './store.js'
+
+export async function archivedPrefix(segments: readonly SegmentFile[], store: ArchiveStore): Promise<{count: number; stoppedAt?: string}> {
+  const manifest = await loadManifest(store)
+  const byName = new Map((manifest?.segments ?? []).map((s) => [s.name, s]))
+  let count = 0
+  for (const s of segments) {
+    const listed = byName.get(s.name)
+    if (!listed) return {count, stoppedAt: `${s.name} is not in the archive ${store.url}`}
+    if (listed.size !== s.size || sha256Of(s.path) !== listed.sha256) return {count, stoppedAt: `${s.name} differs from its archived copy in ${store.url}`}
+    count++
+  }
+  return {count}
+}
+
+function sha256Of(file: string): string {
+  const hash = createHash('sha256')
+  let fd: number
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
+  } catch (error) {
+    throw fsError(error, file, 'open for reading')
+  }
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20)
+    for (let pos = 0; ; ) {
+      const n = fs.readSync(fd, buf, 0, buf.length, pos)
+      if (n === 0) break
+      hash.update(buf.subarray(0, n))
+      pos += n
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+  return hash.digest('hex')
+}
