@@ -161,6 +161,7 @@ function reasonText(policies: GcPolicy[], o: GcOptions): string {
     keep: () => `older than --keep ${o.keep}`,
     'max-total-size': () => `over --max-total-size ${formatBytes(o.maxTotalSize!)}`,
     'max-age': () => `older than --max-age ${formatAge(o.maxAgeMs!)}`,
+    archived: () => `archived in ${o.archived!.target} with the same bytes`,
   }
   return policies.map((p) => words[p]()).join('; ')
 }
