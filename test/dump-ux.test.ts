@@ -186,9 +186,10 @@ test('no flag silently ignored: each combination without effect is a usage error
     t.is(message.trimEnd().split('\n').length, 1, message)
     t.regex(message, cases[i][1])
   })
-  // What remains allowed: --context with hex, --encoding with table, --json with --format json.
-  const ok = await Promise.all([['--context', '8', '--format', 'hex'], ['--encoding', 'base64', '--format', 'table'], ['--json', '--format', 'json']].map((a) => dump(dir, ...a)))
+  // What remains allowed: --context with hex, --encoding with table, --json with --format json, and jsonl, where --json wins.
+  const ok = await Promise.all([['--context', '8', '--format', 'hex'], ['--encoding', 'base64', '--format', 'table'], ['--json', '--format', 'json'], ['--json', '--format', 'jsonl']].map((a) => dump(dir, ...a)))
   for (const r of ok) t.is(r.code, 0, r.stderr)
+  t.deepEqual(JSON.parse(ok[3].stdout), JSON.parse(ok[2].stdout), '--json wins over --format jsonl: one document')
 })
 
 test('--since/--until select segments by their header timestamps', async (t) => {

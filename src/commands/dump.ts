@@ -37,9 +37,11 @@ export default class Dump extends WalCommand {
   static summary = 'Print every record and every damaged region of a WAL directory or a single segment file.'
   static description = `A forensic dump: it reads past damage (resyncing to the next valid record), lists each damaged byte range with its kind and reason, and marks the records found only by resync. Reads only: opens nothing for writing and changes no byte or mtime, so it works on read-only copies, on a segment file copied out of its directory, on a file shorter than its header and on an empty file.
 
-Formats: table (the default at a terminal) shows each segment's header field by field, then a row per record or damaged region; jsonl (the default when piped) writes one object a line, a record {segment, offset, length, crc32, valid, resynced, data} or a damaged region {segment, offset, end, kind, severity, message}; json writes one document; hex a canonical hexdump of each header, record and region (--context N adds bytes either side of damage); raw the payload bytes alone, back to back (with --damaged-only, the damaged bytes).
+Formats: table (the default at a terminal) shows each segment's header field by field, then a row per record or damaged region, and counts of what was shown beside what the selection holds ("3 of 8 record(s) … (--limit 3)"); jsonl (the default when piped) writes one object a line, a record {segment, offset, length, crc32, valid, resynced, data, encoding} or a damaged region {segment, offset, end, kind, severity, message}; json writes one document (--json too, which wins over --format jsonl); hex a canonical hexdump of each header, record and region (--context N adds bytes either side of damage); raw the payload bytes alone, back to back (with --damaged-only, or an --offset inside a damaged region, the damaged bytes).
 
-Offsets are those of the record header (the payload starts 8 bytes later); positions are SEGMENT:OFFSET. Output is streamed in constant memory, and a closed pipe (| head) ends the dump quietly with exit 0. The exit code is 0 whenever the dump completes, damage or not: 'walctl verify' gives the verdict.`
+No byte is lost in any format: a payload that is not valid UTF-8 under --encoding utf8 is written in hex, and the record says so. Under --damaged-only, --offset and --op a segment's header is shown only when something in it is. A flag that would have no effect (--context without hex, --encoding with hex or raw, --interval without --follow…) is a usage error.
+
+Offsets are those of the record header (the payload starts 8 bytes later); positions are SEGMENT:OFFSET. Output is streamed in constant memory, and a closed pipe (| head) ends the dump quietly with exit 0. The exit code is 0 whenever the dump completes, damage or not ('walctl verify' gives the verdict; when nothing matches, one line on stderr says so), and 66 when a filter names what is not there: a segment, a position or offset past the end, an offset that no record or damaged region holds.`
   static examples = [
     '<%= config.bin %> <%= command.id %> ./wal',
     '<%= config.bin %> <%= command.id %> ./wal --format jsonl --damaged-only',
@@ -56,7 +58,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     path: Args.string({name: 'PATH', required: true, description: 'WAL directory, Shardex index root, or a single segment file'}),
   }
   static flags = {
-    format: Flags.string({char: 'o', description: 'output format (default: table at a terminal, jsonl otherwise; json under --json, which takes no other --format)', options: [...DUMP_FORMATS]}),
+    format: Flags.string({char: 'o', description: 'output format (default: table at a terminal, jsonl otherwise; json under --json, which wins over jsonl and takes no table, hex or raw)', options: [...DUMP_FORMATS]}),
     encoding: Flags.string({description: 'how payloads are written in jsonl, json and the table; a payload not valid UTF-8 is written in hex, and each record names its encoding', options: [...DATA_ENCODINGS], default: 'hex'}),
     from: Flags.string({description: 'start at this position (SEGMENT:OFFSET): entries ending at or before it are skipped'}),
     to: Flags.string({description: 'stop at this position (SEGMENT:OFFSET): entries starting after it are not shown'}),

@@ -18,7 +18,8 @@ export interface DumpFlagUse {
 export function dumpFlagConflict(u: DumpFlagUse): string | undefined {
   const has = (f: string): boolean => u.given.has(f)
   const fmt = `--format ${u.format}`
-  if (u.json && u.formatGiven && u.format !== 'json') return `--json writes one JSON document: it cannot be combined with ${fmt} (drop one)`
+  // --format jsonl is JSON too: there --json wins and writes one document (docs/DUMP.md).
+  if (u.json && u.formatGiven && u.format !== 'json' && u.format !== 'jsonl') return `--json writes one JSON document: it cannot be combined with ${fmt} (drop one)`
   if (u.follow && u.format === 'json') return '--follow streams without end: use --format jsonl, table, hex or raw, not json'
   if (u.follow && u.stats) return '--follow and --stats cannot be combined'
   if (u.follow && has('until')) return '--follow never ends: it cannot be combined with --until'
