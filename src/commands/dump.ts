@@ -67,7 +67,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     since: Flags.string({description: 'only segments holding records written at or after this time (ISO 8601, or a duration ago: 2h), by their header timestamps'}),
     until: Flags.string({description: 'only segments holding records written at or before this time (ISO 8601, or a duration ago), by their header timestamps'}),
     op: Flags.string({description: 'with --decode shardex: only transactions holding one of these operations (comma-separated)', options: Object.keys(OPERATION_FLAG_NAMES), multiple: true, delimiter: ','}),
-    limit: Flags.integer({char: 'n', description: 'show at most this many records and damaged regions (the rest of the selection is still counted; default: all)', min: 1}),
+    limit: Flags.integer({char: 'n', description: 'show at most this many records and damaged regions (default: all; the table and json still read the rest, to count it)', min: 1}),
     'valid-only': Flags.boolean({description: 'show valid records only', exclusive: ['damaged-only']}),
     'damaged-only': Flags.boolean({description: 'show damaged regions only, and only the segments that have one', exclusive: ['valid-only']}),
     context: Flags.integer({description: 'hex format: bytes shown before and after each damaged region', default: 0, min: 0}),
@@ -97,7 +97,11 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     this.selectSegments(target, filter, flags)
     const ops = flags.op && flags.op.length > 0 ? new Set<OperationName>(flags.op.map((o) => OPERATION_FLAG_NAMES[o])) : undefined
     let missed: WalError | undefined
+    // Only the table and json show how much there is past --limit; elsewhere the walk stops there, as `| head` would.
+    const walkStopsAtLimit = ops === undefined && (flags.stats || format === 'jsonl' || format === 'hex' || format === 'raw')
+    if (walkStopsAtLimit) filter.limit = flags.limit
     const windowOptions: WindowOptions = {
+      walkStopsAtLimit,
       limit: flags.limit,
       keep: ops && ((r) => holdsOperation(r.data, ops)),
       sparse: filter.damagedOnly || filter.offset !== undefined || ops !== undefined,

@@ -26,7 +26,7 @@ export function segmentText(s: SegmentSummary, c?: SegmentCounts): string {
   const resynced = s.resyncedRecords ? `, ${s.resyncedRecords} found by resync` : ''
   const own = `${s.records} record(s), ${formatBytes(s.payloadBytes)} of payload${resynced}, ${s.damagedBytes} damaged byte(s), ends at ${s.lastRecordEnd}`
   if (!c) return own
-  const cut = c.cut ? ` up to --to ${c.cut}` : ''
+  const cut = c.cut ? ` up to ${c.cut}` : ''
   const all = c.shown.records === s.records && c.shown.damaged === c.matched.damaged && !c.cut
   if (all) return own
   const records = c.shown.records === c.matched.records ? `${c.shown.records} record(s)` : `${c.shown.records} of ${c.matched.records} selected record(s)`

@@ -3,8 +3,8 @@
 // need a record's contents (--op), then --limit, shows a segment's header only
 // once something of it is shown when asked to (--damaged-only, --offset, --op),
 // and counts both what it shows and what the selection holds
-// ("3 of 69 records"). The walk is not stopped at --limit, so those counts are
-// whole: the rest of the selection is read and counted, not rendered.
+// ("3 of 69 records"). Where those counts are shown, the walk is not stopped at
+// --limit: the rest of the selection is read and counted, not rendered.
 import {Problem, SegmentSummary} from '../scan.js'
 import {DumpDamage, DumpRecord, DumpResult, DumpSegment, DumpTarget, DumpVisitor} from './walk.js'
 
@@ -18,7 +18,7 @@ export interface EntryCounts {
 export interface SegmentCounts {
   matched: {records: number; damaged: number}
   shown: {records: number; damaged: number}
-  /** The window ends inside this segment (--to): its summary covers the part read. */
+  /** The reading ended inside this segment (`--to 2:200`, `--limit 3`): its summary covers the part read. */
   cut?: string
 }
 
@@ -46,6 +46,8 @@ export interface WindowOptions {
   sparse?: boolean
   /** --to, as `SEGMENT:OFFSET`, and its segment. */
   to?: {segment: number; text: string}
+  /** The walk itself stops at --limit (no counts past it are wanted). */
+  walkStopsAtLimit?: boolean
   /** Sees every segment's summary, shown or not. */
   onSummary?: (s: SegmentSummary) => void
 }
@@ -138,7 +140,7 @@ export class DumpWindow implements DumpVisitor {
     this.open = undefined
     this.held = []
     if (!shown) return
-    const cut = this.o.to?.segment === s.id ? this.o.to.text : undefined
+    const cut = this.o.walkStopsAtLimit && this.full() ? `--limit ${this.o.limit}` : this.o.to?.segment === s.id ? `--to ${this.o.to.text}` : undefined
     this.sink.segmentEnd?.(s, {...this.seg, ...(cut ? {cut} : {})})
   }
 
