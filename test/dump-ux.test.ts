@@ -60,12 +60,21 @@ test('a filter naming what is not there: exit 66, one line saying what there is'
   t.deepEqual(snapshot(dir), before)
 })
 
-test('a gap in the ids is named; a window that selects nothing is refused', async (t) => {
+test('a gap in the ids is named; a position past the end, a lone file and a window that selects nothing are refused', async (t) => {
   const dir = damagedWal()
+  const lone = path.join(tempDir(), 'wal_000042.log')
+  fs.copyFileSync(segPath(dir, 3), lone)
   fs.rmSync(segPath(dir, 2))
-  const [gap, empty] = await Promise.all([dump(dir, '-s', '2'), dump(dir, '-s', '1', '--from', '3:89')])
+  const [gap, empty, past, file] = await Promise.all([
+    dump(dir, '-s', '2'),
+    dump(dir, '-s', '1', '--from', '3:89'),
+    dump(dir, '--from', '1:9999'),
+    dump(lone, '--segment', '3'),
+  ])
   refused(t, gap, 66, /no segment 2: the WAL has wal_000001\.log, wal_000003\.log$/)
   refused(t, empty, 66, /the filters select no segment: the WAL has/)
+  refused(t, past, 66, /--from 1:9999 is past the end of wal_000001\.log \(512 bytes\)/)
+  refused(t, file, 66, /no segment 3: .*wal_000042\.log is segment 42$/)
 })
 
 test('--offset inside a damaged region selects it: raw writes its bytes, the others show its range and reason', async (t) => {
@@ -156,6 +165,10 @@ test('nothing matched is said on stderr, exit 0, stdout empty', async (t) => {
   t.is(r.code, 0)
   t.is(r.stdout, '')
   t.regex(r.stderr, /^walctl: .*: nothing to show: no record or damaged region matches the filters in the 3 segment\(s\) read\n$/)
+  const empty = await dump(fixtureDir('empty'), '--format', 'raw')
+  t.is(empty.code, 0)
+  t.is(empty.out.length, 0)
+  t.regex(empty.stderr, /^walctl: .*: nothing to show: the 1 segment\(s\) hold no record and no damage\n$/)
 })
 
 test('no flag silently ignored: each combination without effect is a usage error naming both', async (t) => {

@@ -160,7 +160,9 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
       window.end(result)
       out.flush()
       if (window.shown.records + window.shown.damaged === 0 && format !== 'table') {
-        this.note(`walctl: ${target.file ?? target.dir}: nothing to show: no record or damaged region matches the filters in the ${window.matched.segments} segment(s) read`)
+        const filtered = ['from', 'to', 'segment', 'offset', 'since', 'until', 'op', 'valid-only', 'damaged-only'].some((f) => given.has(f))
+        const why = filtered ? `no record or damaged region matches the filters in the ${window.matched.segments} segment(s) read` : `the ${window.matched.segments} segment(s) hold no record and no damage`
+        this.note(`walctl: ${target.file ?? target.dir}: nothing to show: ${why}`)
       }
       // Under --json the document is already written, streamed; oclif must not print a second one.
       if (this.jsonEnabled()) return
