@@ -5,12 +5,13 @@
 // through bin/run.js on real files. The built WAL: 20 records of 40 bytes,
 // 0-7 in segment 1, 8-15 in 2, 16-19 in 3 (ending at 281), record 10's
 // payload flipped so that 2:185..233 is damaged.
+import {spawn} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test, {ExecutionContext} from 'ava'
 import {WalManager} from '../src/core/manager.js'
 import {buildWal, CREATED_US, flipByte, recordOffset, segPath, u64le, writeBytes} from './helpers/corrupt.js'
-import {CliResult, ROOT, walctlAsync} from './helpers/cli.js'
+import {BIN, CliResult, ROOT, walctlAsync} from './helpers/cli.js'
 import {copyFixture, fixtureDir, loadManifest, snapshot, tempDir} from './helpers/fixtures.js'
 import {checkShape, parseTypes} from './helpers/json-shape.js'
 
@@ -258,4 +259,31 @@ test('--decode shardex --op filters by operation; --stats breaks counts and byte
   t.is(o.totalBytes, opBytes + o.framingBytes + o.recordHeaderBytes + o.undecoded.bytes)
   t.regex(table.stdout, /^│ AddPosting +│ +3 │ +37\.5% │ +2 │/m)
   t.regex(table.stdout, /^│ total +│ +8 │/m)
+})
+
+test('--follow may name a segment still to come: it waits for it instead of refusing', async (t) => {
+  const dir = path.join(tempDir(), 'wal')
+  const m = WalManager.init(dir, {segmentSize: 1024})
+  m.append(Buffer.from('in segment 1'))
+  m.close()
+  const child = spawn(process.execPath, [BIN, 'dump', dir, '--follow', '--from', '2:0', '--format', 'jsonl', '--interval', '50ms'], {stdio: ['ignore', 'pipe', 'pipe']})
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  // Without --follow the same filter is refused: segment 2 is not there yet.
+  refused(t, await dump(dir, '--from', '2:0'), 66, /no segment 2 \(--from 2:0\): the WAL has wal_000001\.log$/)
+  // Give the follower time to start and find nothing (ordering only: the test passes either way it runs).
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  t.is(child.exitCode, null, 'still following')
+  const m2 = WalManager.open(dir)
+  m2.rotate()
+  m2.append(Buffer.from('in segment 2'))
+  m2.close()
+  const deadline = Date.now() + 60_000
+  while (!out.includes('\n') && Date.now() < deadline && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 100))
+  child.kill('SIGINT')
+  t.is(await exit, 0)
+  t.deepEqual(jsonl({out: Buffer.from(out), stdout: out, stderr: '', code: 0}).map((l) => [l.segment, Buffer.from(String(l.data), 'hex').toString()]), [[2, 'in segment 2']])
 })

@@ -184,14 +184,14 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     const since = flags.since === undefined ? undefined : this.time(flags.since, 'since')
     const until = flags.until === undefined ? undefined : this.time(flags.until, 'until')
     if (since === undefined && until === undefined) {
-      checkSelection(target, files, filter)
+      checkSelection(target, files, filter, {follow: flags.follow})
       return
     }
     const ids = segmentsInTime(files, since, until)
-    checkSelection(target, files, filter, {ids, window: describeTimeWindow(since, until)})
+    checkSelection(target, files, filter, {time: {ids, window: describeTimeWindow(since, until)}, follow: flags.follow})
     if (flags.follow) {
-      // New segments are newer than --since: follow from the first segment in the window.
-      const first = files.find((f) => ids.has(f.id))!.id
+      // New segments are newer than --since: follow from the first segment in the window, or the next one to come.
+      const first = files.find((f) => ids.has(f.id))?.id ?? (files.at(-1)?.id ?? 0) + 1
       if (!filter.from || filter.from.segment < first) filter.from = {segment: first, offset: 0}
       return
     }

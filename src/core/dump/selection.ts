@@ -48,13 +48,16 @@ function noInput(target: DumpTarget, reason: string, files: readonly SegmentFile
 /**
  * Refuses (exit 66) a filter that names what is not there: a segment id, a
  * --from or --to beyond the WAL, an offset past the end of every selected
- * file, or a combination that selects no segment at all; 64 for --from after --to.
+ * file, or a combination that selects no segment at all; 64 for --from after
+ * --to. Under --follow what is not there yet may come: only the order is checked.
  */
-export function checkSelection(target: DumpTarget, files: readonly SegmentFile[], filter: DumpFilter, time?: {ids: ReadonlySet<number>; window: string}): void {
+export function checkSelection(target: DumpTarget, files: readonly SegmentFile[], filter: DumpFilter, o: {time?: {ids: ReadonlySet<number>; window: string}; follow?: boolean} = {}): void {
+  const {time} = o
   const ids = new Set(files.map((f) => f.id))
   if (filter.from && filter.to && comparePositions(filter.from, filter.to) > 0) {
     throw new WalError(ExitCode.USAGE, `--from ${formatPosition(filter.from)} is after --to ${formatPosition(filter.to)}`)
   }
+  if (o.follow) return
   for (const id of filter.segments ?? []) {
     if (!ids.has(id)) noInput(target, `no segment ${id}`, files)
   }
