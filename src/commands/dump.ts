@@ -70,7 +70,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     limit: Flags.integer({char: 'n', description: 'show at most this many records and damaged regions (default: all; the table and json still read the rest, to count it)', min: 1}),
     'valid-only': Flags.boolean({description: 'show valid records only', exclusive: ['damaged-only']}),
     'damaged-only': Flags.boolean({description: 'show damaged regions only, and only the segments that have one', exclusive: ['valid-only']}),
-    context: Flags.integer({description: 'hex format: bytes shown before and after each damaged region', default: 0, min: 0}),
+    context: Flags.integer({description: 'with --format hex: bytes shown before and after each damaged region', default: 0, min: 0}),
     stats: Flags.boolean({description: 'print statistics per segment and in total instead of the records (a table, or JSON under --json or --format json|jsonl); with --decode shardex, counts and bytes by operation'}),
     decode: Flags.string({description: 'decode each payload (shardex: a Shardex WalTransaction and its operations)', options: ['shardex']}),
     follow: Flags.boolean({char: 'f', description: 'after the last record, keep polling for new records and segments until interrupted'}),
