@@ -199,3 +199,27 @@ export function describeTransaction(tx: ShardexTransaction): string {
   })
   return `tx ${tx.id} @${tx.timestampMicros}: ${ops.join(', ')}`
 }
+
+/** The names `--op` takes, one per operation variant. */
+export const OPERATION_FLAG_NAMES: Record<string, OperationName> = {
+  'add-posting': 'AddPosting',
+  'remove-document': 'RemoveDocument',
+  'store-document-text': 'StoreDocumentText',
+  'delete-document-text': 'DeleteDocumentText',
+}
+
+/** Bytes of a transaction that belong to no operation: its header and the bincode length of its operations. */
+export const TX_FRAMING_SIZE = TX_HEADER_SIZE + 8
+
+/** The bincode size of a decoded operation: variant tag, document id, then its fields. */
+export function operationSize(o: ShardexOperation): number {
+  const base = 4 + 16
+  switch (o.op) {
+    case 'AddPosting':
+      return base + 4 + 4 + 8 + 4 * (o.vector?.length ?? 0)
+    case 'StoreDocumentText':
+      return base + 8 + Buffer.byteLength(o.text ?? '', 'utf8')
+    default:
+      return base
+  }
+}

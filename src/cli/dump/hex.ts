@@ -7,6 +7,8 @@ import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from '../../core/format.js'
 import {DumpDamage, DumpRecord, DumpResult, DumpSegment} from '../../core/dump/walk.js'
 import {Problem, SegmentSummary} from '../../core/scan.js'
 import {decodeShardexTransaction, describeTransaction} from '../../core/shardex-transaction.js'
+import {SegmentCounts} from '../../core/dump/window.js'
+import {segmentText} from './counts.js'
 import {HexDump} from './hexdump.js'
 import {DumpRenderer, RenderOptions} from './renderer.js'
 
@@ -65,8 +67,8 @@ export class HexRenderer implements DumpRenderer {
     this.line(this.o.chalk.yellow(`warning ${p.segment ?? ''}${p.offset === null ? '' : `:${p.offset}`} ${p.kind}: ${p.message}`))
   }
 
-  segmentEnd(s: SegmentSummary): void {
-    this.line(this.o.chalk.dim(`# end of segment ${s.id}: ${s.records} record(s), ${s.damagedBytes} damaged byte(s), ${s.verdict}`))
+  segmentEnd(s: SegmentSummary, counts?: SegmentCounts): void {
+    this.line(this.o.chalk.dim(`# end of segment ${s.id}: ${segmentText(s, counts)}: ${s.verdict}`))
     this.line('')
   }
 

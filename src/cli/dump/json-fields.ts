@@ -15,6 +15,8 @@ export interface RecordJson {
   valid: true
   resynced: boolean
   data: string
+  /** How `data` is written: the one asked for, or hex when the payload is not valid in it (utf8). */
+  encoding: DataEncoding
   transaction?: ShardexTransaction
   decodeError?: {reason: string; offset: number}
 }
@@ -28,12 +30,22 @@ export interface DamageJson {
   message: string
 }
 
-export function encodeData(data: Buffer, encoding: DataEncoding): string {
-  return data.toString(encoding === 'utf8' ? 'utf8' : encoding)
+const utf8 = new TextDecoder('utf-8', {fatal: true})
+
+/** `data` in `encoding` when every byte survives it; otherwise in hex, and says so. */
+export function encodeData(data: Uint8Array, encoding: DataEncoding): {data: string; encoding: DataEncoding} {
+  if (encoding === 'utf8') {
+    try {
+      return {data: utf8.decode(data), encoding}
+    } catch {
+      return {data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex'), encoding: 'hex'}
+    }
+  }
+  return {data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString(encoding), encoding}
 }
 
 export function recordJson(r: DumpRecord, encoding: DataEncoding, decode?: 'shardex'): RecordJson {
-  const out: RecordJson = {segment: r.segment, offset: r.offset, length: r.length, crc32: crcHex(r.crc32), valid: true, resynced: r.resynced, data: encodeData(r.data, encoding)}
+  const out: RecordJson = {segment: r.segment, offset: r.offset, length: r.length, crc32: crcHex(r.crc32), valid: true, resynced: r.resynced, ...encodeData(r.data, encoding)}
   if (decode === 'shardex') {
     const d = decodeShardexTransaction(r.data)
     if (d.ok) out.transaction = d.transaction

@@ -2,6 +2,8 @@
 // {input, dir, segments: [{id, file, size, header, problems, entries: [...], summary}], problems, summary}.
 import {DumpDamage, DumpRecord, DumpResult, DumpSegment, DumpTarget} from '../../core/dump/walk.js'
 import {Problem, SegmentSummary} from '../../core/scan.js'
+import {SegmentCounts, WindowCounts} from '../../core/dump/window.js'
+import {resultCounts} from './counts.js'
 import {damageJson, recordJson, segmentJson} from './json-fields.js'
 import {DumpRenderer, RenderOptions} from './renderer.js'
 
@@ -39,14 +41,16 @@ export class JsonRenderer implements DumpRenderer {
     if (!this.inSegment) this.problems.push({segment: p.segment, offset: p.offset, end: p.end ?? p.offset, kind: p.kind, severity: p.severity, message: p.message})
   }
 
-  segmentEnd(s: SegmentSummary): void {
+  segmentEnd(s: SegmentSummary, counts?: SegmentCounts): void {
     const {header: _h, file: _f, ...summary} = s
-    this.o.out.write(`\n],"summary":${JSON.stringify(summary)}}`)
+    const shown = counts ? {shown: counts.shown, matched: counts.matched} : {}
+    this.o.out.write(`\n],"summary":${JSON.stringify({...summary, ...shown})}}`)
     this.inSegment = false
   }
 
-  end(r: DumpResult): void {
-    const summary = {segments: r.segments, records: r.records, damaged: r.damaged, stopped: r.stopped, verdict: r.verdict, segmentSize: r.segmentSize}
+  end(r: DumpResult, counts: WindowCounts = resultCounts(r)): void {
+    const {shown, matched, limited} = counts
+    const summary = {segments: shown.segments, records: shown.records, damaged: shown.damaged, stopped: r.stopped || limited, verdict: r.verdict, segmentSize: r.segmentSize, matched, limited}
     this.o.out.write(`\n],"problems":${JSON.stringify(this.problems)},"summary":${JSON.stringify(summary)}}\n`)
   }
 

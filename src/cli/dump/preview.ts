@@ -1,5 +1,8 @@
 // A payload as one line a person can read: text when it is printable UTF-8,
-// hex otherwise, cut to a width.
+// hex otherwise (or the --encoding asked for), named, cut to a width.
+import {encodeData} from './json-fields.js'
+import {DataEncoding} from './renderer.js'
+
 const utf8 = new TextDecoder('utf-8', {fatal: true})
 
 export function printableText(data: Uint8Array): string | undefined {
@@ -19,11 +22,22 @@ export function cut(text: string, width: number): string {
   return chars.length <= width ? text : chars.slice(0, Math.max(0, width - 1)).join('') + '…'
 }
 
-/** `"text"` or `hex 0a1b…`, at most `width` characters. */
-export function previewPayload(data: Uint8Array, width: number): string {
-  const text = printableText(data)
-  if (text !== undefined) return cut(JSON.stringify(text), width)
-  if (data.length * 2 <= width) return Buffer.from(data).toString('hex')
-  const room = Math.max(0, Math.floor((width - 1) / 2))
-  return Buffer.from(data.subarray(0, room)).toString('hex') + '…'
+/**
+ * `"text"`, `hex:0a1b…` or `base64:…`, at most `width` characters. Text is
+ * JSON-quoted, so no byte is shown as another; a payload that is not UTF-8
+ * is never shown as text, whatever `encoding` asks.
+ */
+export function previewPayload(data: Uint8Array, width: number, encoding?: DataEncoding): string {
+  if (encoding === undefined || encoding === 'utf8') {
+    const text = encoding === undefined ? printableText(data) : encodeData(data, 'utf8')
+    if (typeof text === 'string') return cut(JSON.stringify(text), width)
+    if (text?.encoding === 'utf8') return cut(JSON.stringify(text.data), width)
+  }
+  // Hex takes 2 characters a byte, base64 4 for 3: encode no more than fits.
+  const name = encoding === 'base64' ? 'base64' : 'hex'
+  const room = name === 'hex' ? Math.ceil(width / 2) : Math.ceil((width * 3) / 4) + 3
+  const body = `${name}:${encodeData(data.subarray(0, Math.min(data.length, room)), name).data}`
+  if (data.length <= room) return cut(body, width)
+  const chars = [...body]
+  return chars.length < width ? `${body}…` : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`
 }

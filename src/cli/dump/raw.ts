@@ -1,5 +1,5 @@
 // raw: the payload bytes of the selected records, back to back, for piping;
-// with --damaged-only, the bytes of the damaged regions instead.
+// with --damaged-only, or an --offset inside a damaged region, that region's bytes.
 import {DumpDamage, DumpRecord} from '../../core/dump/walk.js'
 import {DumpRenderer, RenderOptions} from './renderer.js'
 
@@ -15,7 +15,7 @@ export class RawRenderer implements DumpRenderer {
   }
 
   damage(d: DumpDamage): void {
-    if (!this.o.damagedOnly || d.segment === null || d.offset === null || d.end === null) return
+    if (!this.o.rawDamage || d.segment === null || d.offset === null || d.end === null) return
     for (let at = d.offset; at < d.end; ) {
       const {bytes} = this.o.bytes.read(d.file, at, Math.min(d.end, at + PIECE), PIECE)
       if (bytes.length === 0) break

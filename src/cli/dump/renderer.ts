@@ -1,7 +1,8 @@
 // What every dump renderer is: a visitor of the dump's stream with a
 // beginning and an end, writing to one Output.
 import {ChalkInstance} from 'chalk'
-import {DumpResult, DumpTarget, DumpVisitor} from '../../core/dump/walk.js'
+import {DumpResult, DumpTarget} from '../../core/dump/walk.js'
+import {WindowCounts, WindowSink} from '../../core/dump/window.js'
 import {SegmentBytes} from '../../core/dump/segment-bytes.js'
 import {Output} from './output.js'
 
@@ -21,11 +22,14 @@ export interface RenderOptions {
   width: number
   /** Re-reads damaged bytes, read-only. */
   bytes: SegmentBytes
-  /** Only damaged regions are wanted (raw then writes their bytes). */
-  damagedOnly?: boolean
+  /** raw writes the bytes of damaged regions too (--damaged-only, or --offset selecting one). */
+  rawDamage?: boolean
+  /** The table's payload column in this encoding (--encoding given); text or hex, named, when unset. */
+  preview?: DataEncoding
 }
 
-export interface DumpRenderer extends DumpVisitor {
+export interface DumpRenderer extends WindowSink {
   begin(target: DumpTarget): void
-  end(result: DumpResult): void
+  /** `counts` from the dump's window; without it, the result's own. */
+  end(result: DumpResult, counts?: WindowCounts): void
 }

@@ -10,6 +10,8 @@ import {formatMicros} from '../../core/header-check.js'
 import {Problem, SegmentSummary} from '../../core/scan.js'
 import {decodeShardexTransaction, describeTransaction} from '../../core/shardex-transaction.js'
 import {formatBytes} from '../../core/units.js'
+import {SegmentCounts, WindowCounts} from '../../core/dump/window.js'
+import {resultCounts, segmentText, totalsText} from './counts.js'
 import {cut, previewPayload} from './preview.js'
 import {DumpRenderer, RenderOptions} from './renderer.js'
 
@@ -66,9 +68,9 @@ export class TableRenderer implements DumpRenderer {
     const room = this.previewWidth()
     if (this.o.decode === 'shardex') {
       const d = decodeShardexTransaction(r.data)
-      preview = d.ok ? cut(describeTransaction(d.transaction), room) : c.red(cut(`not a transaction: ${d.reason}; `, room)) + previewPayload(r.data, Math.max(0, room - d.reason.length - 21))
+      preview = d.ok ? cut(describeTransaction(d.transaction), room) : c.red(cut(`not a transaction: ${d.reason}; `, room)) + previewPayload(r.data, Math.max(0, room - d.reason.length - 21), this.o.preview)
     } else {
-      preview = previewPayload(r.data, room)
+      preview = previewPayload(r.data, room, this.o.preview)
     }
     this.line(this.row(`${r.segment}:${r.offset}`, String(r.length), crc, crc, status, preview, true))
   }
@@ -93,16 +95,18 @@ export class TableRenderer implements DumpRenderer {
     this.line(this.o.chalk.yellow(`warning: ${p.file}: ${p.kind}: ${p.message}`))
   }
 
-  segmentEnd(s: SegmentSummary): void {
-    const c = this.o.chalk
-    const verdict = s.verdict === 'clean' ? c.green(s.verdict) : s.verdict === 'repairable' ? c.yellow(s.verdict) : c.red(s.verdict)
-    const resynced = s.resyncedRecords ? `, ${s.resyncedRecords} found by resync` : ''
-    this.line(`${s.records} record(s), ${formatBytes(s.payloadBytes)} of payload${resynced}, ${s.damagedBytes} damaged byte(s), ends at ${s.lastRecordEnd}: ${verdict}`)
+  segmentEnd(s: SegmentSummary, counts?: SegmentCounts): void {
+    this.line(`${segmentText(s, counts)}: ${this.verdict(s.verdict)}`)
   }
 
-  end(r: DumpResult): void {
+  end(r: DumpResult, counts: WindowCounts = resultCounts(r)): void {
     this.line('')
-    this.line(this.o.chalk.bold(`${r.segments} segment(s), ${r.records} record(s) shown, ${r.damaged} damaged region(s) shown${r.stopped ? ' (stopped at --limit or --to)' : ''}: ${r.verdict}`))
+    this.line(this.o.chalk.bold(`${totalsText(counts)}: ${r.verdict}`))
+  }
+
+  private verdict(v: string): string {
+    const c = this.o.chalk
+    return v === 'clean' ? c.green(v) : v === 'repairable' ? c.yellow(v) : c.red(v)
   }
 
   private headerTable(s: DumpSegment): string {

@@ -1,6 +1,7 @@
 // Which records and damaged regions a dump shows: positions, segments, byte
 // offsets, valid or damaged only, and how many.
 import {comparePositions, Position} from '../names.js'
+import {decodeShardexTransaction, OperationName} from '../shardex-transaction.js'
 
 export interface DumpFilter {
   /** First position shown: entries that end at or before it are skipped. */
@@ -36,4 +37,10 @@ export function rangeSelected(f: DumpFilter, segment: number, offset: number, en
 /** True when the filter can only ever match a subset of segments known in advance. */
 export function hasSegmentBounds(f: DumpFilter): boolean {
   return f.segments !== undefined || f.from !== undefined || f.to !== undefined
+}
+
+/** --op: whether a payload is a Shardex transaction holding one of these operations. */
+export function holdsOperation(data: Buffer, ops: ReadonlySet<OperationName>): boolean {
+  const d = decodeShardexTransaction(data)
+  return d.ok && d.transaction.operations.some((o) => ops.has(o.op))
 }
