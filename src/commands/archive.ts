@@ -23,7 +23,7 @@ export interface ArchiveCommandResult extends ArchiveResult {
 }
 
 export default class Archive extends WalCommand {
-  static summary = 'Ship sealed segments to a directory or an S3-compatible bucket, with a manifest; --watch keeps doing it.'
+  static summary = 'Ship sealed segments to a directory or an S3 bucket, with a manifest; --watch keeps at it.'
   static description = `Ships every sealed segment (all but the newest, the one being written) that the target does not hold yet, oldest first. Each object is stored whole, read back and compared before the archive's manifest.json lists it, and the manifest is replaced atomically after each segment: an interrupted run (a kill, a network error, a full bucket) leaves the archive consistent and the next run completes it, with no duplicate and no gap. The WAL itself is only read.
 
 TARGET: file:///PATH or a plain path (a local or mounted directory, created mode 0750 if missing), or s3://BUCKET/PREFIX (region and credentials from the standard AWS environment variables and shared config files; --endpoint for S3-compatible services). Objects larger than --part-size go up in parts, --concurrency at a time; --max-rate bounds the bandwidth.
