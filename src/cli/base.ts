@@ -36,7 +36,7 @@ export function describeError(err: unknown): {exitCode: number; message: string;
 }
 
 /** Commands that change a WAL stop at a safe point on SIGINT, SIGTERM and SIGHUP; readers keep the default action (killed at once). */
-const WRITERS: ReadonlySet<string> = new Set(['append', 'rotate', 'recover', 'gc', 'init'])
+const WRITERS: ReadonlySet<string> = new Set(['append', 'rotate', 'recover', 'gc', 'init', 'archive', 'restore'])
 
 export abstract class WalCommand extends Command {
   static enableJsonFlag = true

@@ -9,10 +9,11 @@ import {archiveWal, ArchiveResult, pruneArchive} from '../core/archive/archive.j
 import {ArchiveMetrics, previousSuccessSeconds, renderArchiveMetrics} from '../core/archive/metrics.js'
 import {openTarget, parseTarget} from '../core/archive/target.js'
 import {listWal, resolveWalDir} from '../core/directory.js'
-import {ExitCode, WalError} from '../core/errors.js'
+import {ExitCode} from '../core/errors.js'
 import {writeMetricsFile} from '../core/metrics.js'
 import {parseDuration} from '../core/units.js'
 import {describeError} from '../cli/base.js'
+import {checkInterrupt, InterruptedError, interruption} from '../core/interrupt.js'
 
 export interface ArchiveCommandResult extends ArchiveResult {
   /** Segments removed from the archive by --prune-keep / --prune-age. */
@@ -21,10 +22,8 @@ export interface ArchiveCommandResult extends ArchiveResult {
   passes: number
 }
 
-const SIGNALS = {SIGHUP: 1, SIGINT: 2, SIGTERM: 15} as const
-
 export default class Archive extends WalCommand {
-  static summary = 'Ship sealed segments to a directory or an S3-compatible bucket, with a manifest; --watch keeps doing it.'
+  static summary = 'Ship sealed segments to a directory or an S3 bucket, with a manifest; --watch keeps at it.'
   static description = `Ships every sealed segment (all but the newest, the one being written) that the target does not hold yet, oldest first. Each object is stored whole, read back and compared before the archive's manifest.json lists it, and the manifest is replaced atomically after each segment: an interrupted run (a kill, a network error, a full bucket) leaves the archive consistent and the next run completes it, with no duplicate and no gap. The WAL itself is only read.
 
 TARGET: file:///PATH or a plain path (a local or mounted directory, created mode 0750 if missing), or s3://BUCKET/PREFIX (region and credentials from the standard AWS environment variables and shared config files; --endpoint for S3-compatible services). Objects larger than --part-size go up in parts, --concurrency at a time; --max-rate bounds the bandwidth.
@@ -66,17 +65,8 @@ The manifest lists, per segment: size, SHA-256 and CRC-32 of the object, the hea
     if (target.kind === 'file' && path.resolve(target.dir) === dir) this.fail(ExitCode.USAGE, '--to: that is the WAL directory itself; give another directory')
     const store = await openTarget(target, {create: true, endpoint: flags.endpoint, partSize: partSizeValue(flags['part-size']), concurrency: flags.concurrency})
 
-    let stopping: keyof typeof SIGNALS | undefined
-    let wake: (() => void) | undefined
-    const onSignal = (sig: keyof typeof SIGNALS) => () => {
-      stopping = sig
-      wake?.()
-    }
-    const handlers = (Object.keys(SIGNALS) as Array<keyof typeof SIGNALS>).map((sig) => [sig, onSignal(sig)] as const)
-    for (const [sig, h] of handlers) process.on(sig, h)
-    const checkpoint = (): void => {
-      if (stopping) throw new WalError(128 + SIGNALS[stopping], `interrupted by ${stopping}; the archive is consistent: every segment it lists is stored whole, and the next run goes on from there`, {file: store.url})
-    }
+    const stopped = 'the archive is consistent: every segment it lists is stored whole, and the next run goes on from there'
+    const checkpoint = (): void => checkInterrupt(stopped)
     const json = this.jsonEnabled()
     let failures = 0
     let passes = 0
@@ -106,23 +96,21 @@ The manifest lists, per segment: size, SHA-256 and CRC-32 of the object, the hea
           failures++
           this.metrics(flags.prometheus, dir, store.url, result, failures, describeError(error).exitCode)
           // A watch survives a failed pass (a network error, a full bucket): it says so and tries again.
-          if (!flags.watch || stopping || describeError(error).exitCode >= 128) throw error
+          if (!flags.watch || error instanceof InterruptedError) throw error
           this.note(`walctl: ${describeError(error).message}; trying again in ${flags.interval}`)
         }
         if (!flags.watch) break
         checkpoint()
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, intervalMs)
-          wake = () => {
-            clearTimeout(timer)
-            resolve()
-          }
-        })
-        wake = undefined
-        checkpoint()
+        const signal = interruption(stopped)
+        let timer: NodeJS.Timeout | undefined
+        try {
+          await Promise.race([signal.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, intervalMs)))])
+        } finally {
+          clearTimeout(timer)
+          signal.cancel()
+        }
       }
     } finally {
-      for (const [sig, h] of handlers) process.removeListener(sig, h)
       await store.close()
     }
     return result!

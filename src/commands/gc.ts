@@ -5,7 +5,8 @@ import {positionValue, sizeFlagValue, walDirArg} from '../cli/args.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
 import {resolveWalDir} from '../core/directory.js'
 import {ExitCode, WalError} from '../core/errors.js'
-import {GcResult} from '../core/gc.js'
+import {collectGarbageAsync, GcResult} from '../core/gc.js'
+import {safePoint} from '../core/interrupt.js'
 import {WalManager} from '../core/manager.js'
 import {parseDuration} from '../core/units.js'
 import {renderGc} from '../cli/render-gc.js'
@@ -74,10 +75,14 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
     const json = this.jsonEnabled()
     let result: GcResult
     try {
-      result = WalManager.open(dir).cleanup({
+      // Opening checks that the segments agree on their size before anything is chosen.
+      WalManager.open(dir)
+      result = await collectGarbageAsync(dir, {
         ...options,
         onScanStart: (total) => (progress = Progress.start({label: 'gc', total, json})),
         onSegmentEnd: (s) => progress?.advance(s.size, 1),
+        // Between two removals: what went is a durable prefix.
+        checkpoint: () => safePoint('gc stopped between two removals; the lock is released'),
       })
     } finally {
       progress?.finish()

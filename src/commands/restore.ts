@@ -7,6 +7,7 @@ import {renderRestore} from '../cli/render-archive.js'
 import {restoreWal, RestoreResult} from '../core/archive/restore.js'
 import {openTarget, parseTarget} from '../core/archive/target.js'
 import {ExitCode} from '../core/errors.js'
+import {safePoint} from '../core/interrupt.js'
 
 export default class Restore extends WalCommand {
   static summary = 'Rebuild a WAL directory from an archive, whole or up to a position or a time.'
@@ -45,6 +46,7 @@ Exit codes: 0 restored; 2 an object does not match the manifest; 64 usage; 65 --
       const r = await restoreWal(store, args.dir, {
         to,
         toTimeMs,
+        checkpoint: () => safePoint('nothing was restored: the segments downloaded so far were temporary files, removed'),
         onProgress: (done, total) => {
           progress ??= Progress.start({label: 'restore', total: {segments: 0, bytes: total}, json: this.jsonEnabled()})
           progress.advance(done - shown)
