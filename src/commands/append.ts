@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
-import {Flags, Interfaces} from '@oclif/core'
+import {Args, Flags, Interfaces} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
-import {walDirArg} from '../cli/args.js'
+import {jsonFlag, walDirArg} from '../cli/args.js'
 import {ExitCode, fsError, WalError} from '../core/errors.js'
 import {formatPositionLines, GroupCommitter} from '../core/group-commit.js'
 import {INPUT_FORMATS, InputFormat, RecordSplitter, stdinChunks} from '../core/input.js'
@@ -35,9 +35,22 @@ The WAL's writer lock is held from before the write pointer is recovered until t
     'xxd -p -c0 blobs.bin | <%= config.bin %> <%= command.id %> ./wal --stdin --input hex',
   ]
   static strict = false
-  static args = {dir: walDirArg}
+  static exitCodes = {
+    0: 'every record was appended (and synced, unless --no-sync); the positions are printed',
+    64: 'nothing to append, an unknown flag, a bad value',
+    65: 'an empty or oversized record, a malformed input line, a damaged newest segment',
+    66: 'no such directory, no segments, a --file that cannot be read',
+    73: 'a new segment cannot be created',
+    74: '',
+    75: 'another walctl writer holds the WAL\'s lock',
+  }
+  static args = {
+    dir: walDirArg,
+    data: Args.string({name: 'DATA', required: false, description: 'a record: its UTF-8 bytes (any number of them)'}),
+  }
   static flags = {
-    file: Flags.string({char: 'f', description: 'append the whole file as one record (repeatable)', multiple: true}),
+    json: jsonFlag('the count and positions of the records appended'),
+    file: Flags.string({description: 'append the whole file as one record (repeatable)', multiple: true, helpValue: 'PATH'}),
     stdin: Flags.boolean({description: 'read records from standard input'}),
     input: Flags.string({
       description: 'how standard input holds records: lines (one per line, newline removed), hex or base64 (one encoded record per line), raw (all of it as one record)',

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {ChalkInstance} from 'chalk'
-import {positionValue} from '../cli/args.js'
+import {jsonFlag, positionValue} from '../cli/args.js'
 import {WalCommand} from '../cli/base.js'
 import {paint} from '../cli/color.js'
 import {startWalProgress, trackSegments} from '../cli/progress.js'
@@ -48,13 +48,14 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     path: Args.string({name: 'PATH', required: true, description: 'WAL directory, Shardex index root, or a single segment file'}),
   }
   static flags = {
+    json: jsonFlag('the dump (each segment with its header, records and damaged regions; with --stats, the statistics)'),
     format: Flags.string({char: 'o', description: 'output format (default: table at a terminal, jsonl otherwise; json under --json)', options: [...DUMP_FORMATS]}),
     encoding: Flags.string({description: 'how `data` is written in jsonl and json', options: [...DATA_ENCODINGS], default: 'hex'}),
     from: Flags.string({description: 'start at this position (SEGMENT:OFFSET): entries ending at or before it are skipped'}),
     to: Flags.string({description: 'stop at this position (SEGMENT:OFFSET): entries starting after it are not shown'}),
     segment: Flags.integer({char: 's', description: 'only this segment id (repeatable)', multiple: true, min: 0}),
     offset: Flags.integer({description: 'only the record or damaged region whose bytes hold this byte offset (in each selected segment)', min: 0}),
-    limit: Flags.integer({char: 'n', description: 'show at most this many records and damaged regions', min: 1}),
+    limit: Flags.integer({char: 'l', description: 'show at most this many records and damaged regions', min: 1}),
     'valid-only': Flags.boolean({description: 'show valid records only', exclusive: ['damaged-only']}),
     'damaged-only': Flags.boolean({description: 'show damaged regions only', exclusive: ['valid-only']}),
     context: Flags.integer({description: 'hex format: bytes shown before and after each damaged region', default: 0, min: 0}),

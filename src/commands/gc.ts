@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {Progress} from '../cli/progress.js'
-import {positionValue, sizeFlagValue, walDirArg} from '../cli/args.js'
+import {jsonFlag, positionValue, quietFlag, reportLevel, sizeFlagValue, walDirArg} from '../cli/args.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
 import {resolveWalDir} from '../core/directory.js'
 import {ExitCode, WalError} from '../core/errors.js'
@@ -28,8 +28,20 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
     '<%= config.bin %> <%= command.id %> ./wal --max-age 7d --keep 10 --archive /backup/wal',
     '<%= config.bin %> <%= command.id %> ./wal --max-total-size 10GiB --wait 60 --json',
   ]
+  static exitCodes = {
+    0: 'done, or nothing needed to go',
+    2: 'refused, nothing removed: the segments that would go are not a clean prefix (--force overrides)',
+    64: 'no policy given, a bad value, an unknown flag',
+    65: 'a segment whose size differs from the newest one\'s',
+    66: 'no such directory, no segments',
+    73: '--archive: the archive cannot be written',
+    74: '',
+    75: 'another walctl writer holds the WAL\'s lock',
+  }
   static args = {dir: walDirArg}
   static flags = {
+    json: jsonFlag('what went (or would go) and what stays, with the bytes freed'),
+    quiet: quietFlag,
     upto: Flags.string({description: 'flush point SEGMENT:OFFSET: remove the segments wholly before it, never the one holding it', helpValue: 'POS'}),
     keep: Flags.integer({description: 'keep at least the newest N segments (N >= 1)', helpValue: 'N', min: 1}),
     'max-total-size': Flags.string({description: 'remove the oldest segments until all of them take at most SIZE (4096, 64MiB, 10GiB)', helpValue: 'SIZE'}),
@@ -42,6 +54,7 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
 
   async run(): Promise<GcResult> {
     const {args, flags} = await this.parse(Gc)
+    const level = reportLevel(flags, this.jsonEnabled())
     let maxAgeMs: number | undefined
     if (flags['max-age'] !== undefined) {
       maxAgeMs = parseDuration(flags['max-age'])
@@ -75,7 +88,7 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
       progress?.finish()
       lock?.release()
     }
-    if (!this.jsonEnabled()) process.stdout.write(renderGc(result))
+    if (!this.jsonEnabled() && level !== 'quiet') process.stdout.write(renderGc(result))
     if (result.forced.length > 0) this.note(`walctl: --force: removed despite: ${result.forced.join('; ')}`)
     return result
   }

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {startWalProgress} from '../cli/progress.js'
-import {walDirArg} from '../cli/args.js'
+import {jsonFlag, quietFlag, reportLevel, walDirArg} from '../cli/args.js'
 import {renderRecover} from '../cli/render-recover.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
 import {resolveWalDir} from '../core/directory.js'
@@ -20,8 +20,19 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
     '<%= config.bin %> <%= command.id %> ./wal',
     '<%= config.bin %> <%= command.id %> ./wal --mode salvage --json',
   ]
+  static exitCodes = {
+    0: 'the WAL verifies clean afterwards (or already did); with --dry-run: this mode would repair it',
+    2: 'refused, nothing changed: this mode cannot repair the WAL (the report says what the other modes keep and drop); with --dry-run: it would refuse',
+    64: '',
+    66: 'no such directory, no segments',
+    73: 'the quarantine or a rewritten segment cannot be created',
+    74: '',
+    75: 'another walctl writer holds the WAL\'s lock',
+  }
   static args = {dir: walDirArg}
   static flags = {
+    json: jsonFlag('the plan or what was done: the verdicts before and after, records kept and dropped, the quarantine, and every mode\'s cost'),
+    quiet: quietFlag,
     mode: Flags.string({char: 'm', description: 'what to give up to repair the WAL', options: [...RECOVER_MODES], default: 'tolerate-tail'}),
     'dry-run': Flags.boolean({char: 'n', description: 'print the plan and change nothing (takes no lock)'}),
     wait: waitFlag,
@@ -29,6 +40,7 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
 
   async run(): Promise<RecoverResult> {
     const {args, flags} = await this.parse(Recover)
+    const level = reportLevel(flags, this.jsonEnabled())
     const dryRun = flags['dry-run']
     // The lock is taken before the scan, so that the plan still holds when it is carried out.
     const lock = dryRun ? undefined : await lockWal(resolveWalDir(args.dir), flags.wait)
@@ -41,7 +53,7 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
       lock?.release()
     }
     process.exitCode = result.exitCode
-    if (!this.jsonEnabled()) process.stdout.write(renderRecover(result))
+    if (!this.jsonEnabled() && level !== 'quiet') process.stdout.write(renderRecover(result))
     if (result.refused) this.note(`walctl: ${result.dir}: recover --mode ${result.mode} refused: ${result.refused}`)
     return result
   }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
-import {walDirArg} from '../cli/args.js'
+import {jsonFlag, quietFlag, reportLevel, walDirArg} from '../cli/args.js'
 import {prometheusFlag, withVerifyMetrics} from '../cli/prometheus.js'
 import {startWalProgress} from '../cli/progress.js'
 import {renderVerify} from '../cli/render-verify.js'
@@ -9,22 +9,36 @@ import {verifyWal, VerifyReport} from '../core/verify.js'
 
 export default class Verify extends WalCommand {
   static summary = 'Check every segment and record; exit 0 clean, 1 repairable, 2 damaged.'
-  static description = `Reads every segment (never writes, never changes an mtime) and reports each problem with its segment, byte offset, kind and cost. The verdict: clean (exit 0); repairable (exit 1), every problem can be removed without dropping a complete record, as 'walctl recover' does; damaged (exit 2), a complete record would be lost or is hidden behind damage, a header is broken or a segment is missing.`
+  static description = `Reads every segment (never writes, never changes an mtime) and reports each problem with its segment, byte offset, kind and cost. The verdict: clean (exit 0); repairable (exit 1), every problem can be removed without dropping a complete record, as 'walctl recover' does; damaged (exit 2), a complete record would be lost or is hidden behind damage, a header is broken or a segment is missing.
+
+Output: one line per problem, then the verdict with the totals; a clean WAL is that one line. --verbose adds a line per segment first (records, records found past damage, and how often the newest segment's tail was re-read because a writer might have been mid-record). --quiet prints nothing; --json the whole report. The three cannot be combined.`
   static examples = [
     '<%= config.bin %> <%= command.id %> ./wal',
     '<%= config.bin %> <%= command.id %> /var/lib/shardex/index --json',
     '<%= config.bin %> <%= command.id %> ./wal --quiet || echo "WAL needs attention"',
     '<%= config.bin %> <%= command.id %> /var/lib/shardex/index --quiet --prometheus /var/lib/node_exporter/textfile/walctl.prom',
   ]
+  static exitCodes = {
+    0: 'the WAL is clean',
+    1: 'repairable damage: walctl recover removes it without losing a complete record',
+    2: 'damaged: a complete record lost or hidden, a broken header, a missing segment',
+    64: '',
+    66: 'no such directory or file, no segments, permission denied',
+    73: '--prometheus: the metrics file cannot be written',
+    74: '',
+  }
   static args = {dir: walDirArg}
   static flags = {
-    quiet: Flags.boolean({char: 'q', description: 'print nothing; the exit code tells the verdict'}),
+    json: jsonFlag('the report (verdict, every segment and problem, the totals)'),
+    quiet: quietFlag,
+    verbose: Flags.boolean({description: 'also a line per segment, with its records and tail re-reads'}),
     prometheus: prometheusFlag,
   }
 
   async run(): Promise<VerifyReport> {
     const {args, flags} = await this.parse(Verify)
-    const progress = startWalProgress('verify', args.dir, this.jsonEnabled() || flags.quiet)
+    const level = reportLevel(flags, this.jsonEnabled())
+    const progress = startWalProgress('verify', args.dir, this.jsonEnabled() || level === 'quiet')
     let report: VerifyReport
     try {
       report = await withVerifyMetrics(args.dir, flags.prometheus, () => {
@@ -38,7 +52,7 @@ export default class Verify extends WalCommand {
       progress.finish()
     }
     process.exitCode = report.exitCode
-    if (!flags.quiet && !this.jsonEnabled()) process.stdout.write(renderVerify(report))
+    if (level !== 'quiet' && !this.jsonEnabled()) process.stdout.write(renderVerify(report, undefined, level === 'verbose'))
     return report
   }
 }
