@@ -75,7 +75,7 @@ class WalCommandHelp extends CommandHelp {
 
 function withDefaultShown(flag: FlagHelp): FlagHelp {
   if (flag.type !== 'option') return flag
-  const described = /[[(]default: /.test(flag.description ?? '')
+  const described = /^\[default: /.test(flag.description ?? '')
   if (flag.default !== undefined && flag.default !== null && flag.default !== '' && flag.default !== 0) return flag
   const shown = flag.default === 0 ? '0' : ABSENT[flag.name] ?? 'none'
   return described ? flag : {...flag, description: `[default: ${shown}] ${flag.description ?? ''}`}
@@ -91,6 +91,13 @@ function variadicLast(command: Command.Loadable): Command.Loadable {
 }
 
 export default class WalHelp extends Help {
+  /** `walctl help --help` is the help of the help command, not the root help oclif shows for it. */
+  async showHelp(argv: string[]): Promise<void> {
+    const help = this.config.findCommand('help')
+    if (argv[0] === 'help' && help && argv.slice(1).some((a) => a === '--help' || a === '-h')) return this.showCommandHelp(help)
+    return super.showHelp(argv)
+  }
+
   protected async showRootHelp(): Promise<void> {
     await super.showRootHelp()
     this.log(this.section('EXAMPLES', ROOT_EXAMPLES.map(([cmd, what]) => `${what[0].toUpperCase()}${what.slice(1)}:\n\n  $ ${cmd}`).join('\n\n')))

@@ -44,6 +44,12 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     '<%= config.bin %> <%= command.id %> ./wal --stats',
     '<%= config.bin %> <%= command.id %> ./wal --follow --format jsonl',
   ]
+  static exitCodes = {
+    0: 'the dump completed, damage or not (walctl verify gives the verdict), or its reader went away',
+    64: '',
+    66: 'no such directory or file, no segments, permission denied; a segment, position or offset asked for that does not exist',
+    74: '',
+  }
   static args = {
     path: Args.string({name: 'PATH', required: true, description: 'WAL directory, Shardex index root, or a single segment file'}),
   }

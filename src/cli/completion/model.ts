@@ -32,9 +32,9 @@ export const SHELLS = ['bash', 'zsh', 'fish'] as const
 export type Shell = (typeof SHELLS)[number]
 
 /** The first sentence of a text, on one line, at most `max` characters. */
-export function firstSentence(text: string | undefined, max = 80): string {
+export function firstSentence(text: string | undefined, max = 80, end = /^(.+?[.;:])(\s|$)/): string {
   const line = (text ?? '').split('\n')[0].replace(/\s+/g, ' ').trim()
-  const sentence = /^(.+?[.;:])(\s|$)/.exec(line)?.[1] ?? line
+  const sentence = end.exec(line)?.[1] ?? line
   const cut = sentence.replace(/[.;:]$/, '')
   return cut.length <= max ? cut : `${cut.slice(0, max - 3).trimEnd()}...`
 }
@@ -57,7 +57,7 @@ export function completionModel(commands: readonly Command.Loadable[]): Completi
       }))
     flags.push({name: 'help', char: 'h', takesValue: false, multiple: false, allowNo: false, summary: 'show this command\'s help'})
     const firstArg = c.id === 'help' ? ids : c.id === 'completion' ? [...SHELLS] : undefined
-    return {id: c.id, summary: firstSentence(c.summary ?? c.description), flags: flags.sort((a, b) => a.name.localeCompare(b.name)), firstArg}
+    return {id: c.id, summary: firstSentence(c.summary ?? c.description, 80, /^(.+?\.)(\s|$)/), flags: flags.sort((a, b) => a.name.localeCompare(b.name)), firstArg}
   })
 }
 
