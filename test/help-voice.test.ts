@@ -177,6 +177,25 @@ test('--quiet on verify, gc, recover, init and rotate: nothing on stdout, the sa
   }
 })
 
+test('a flag that would have no effect is a usage error naming it and what it needs; nothing changes', (t) => {
+  const wal = copyFixture('small')
+  const cases: Array<[string[], RegExp]> = [
+    [['append', wal, 'x', '--input', 'hex'], /^walctl: --input has no effect without --stdin/],
+    [['append', wal, 'x', '--skip-empty', '--batch-ms', '5'], /^walctl: --skip-empty and --batch-ms have no effect without --stdin/],
+    [['gc', wal, '--keep', '1', '--dry-run', '--wait', '5'], /^walctl: --wait has no effect with --dry-run/],
+    [['recover', wal, '-n', '--wait', '5'], /^walctl: --wait has no effect with --dry-run/],
+  ]
+  const before = fs.readFileSync(path.join(wal, 'wal', 'wal_000001.log'))
+  for (const [args, expected] of cases) {
+    const r = walctl(args)
+    t.is(r.code, 64, args.join(' '))
+    t.regex(oneLine(r.stderr), expected)
+    t.is(r.stdout, '')
+  }
+  t.deepEqual(fs.readFileSync(path.join(wal, 'wal', 'wal_000001.log')), before)
+  t.is(walctl(['append', wal, '--stdin', '--input', 'hex'], {input: '6869\n'}).code, 0, 'with --stdin they apply')
+})
+
 test('a writer waiting for the lock says once, at a terminal, whom it waits for; not in a pipe', async (t) => {
   const wal = copyFixture('small')
   const child = spawn(process.execPath, [BIN, 'append', wal, '--stdin'], {env: {...process.env, NO_COLOR: '1'}, stdio: ['pipe', 'ignore', 'inherit']})

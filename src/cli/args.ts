@@ -44,3 +44,19 @@ export function reportLevel(flags: {quiet?: boolean; verbose?: boolean}, json: b
   }
   return flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : 'normal'
 }
+
+/** Parse metadata as oclif returns it: which flags took their default rather than a value given. */
+export interface FlagsMetadata {
+  flags: Record<string, {setFromDefault?: boolean} | undefined>
+}
+
+/**
+ * A flag given where it has no effect is a usage error naming the flag and what
+ * it needs, so that nothing is silently ignored: `unless` is the flag (or
+ * state) that gives `flags` a meaning.
+ */
+export function refuseIneffective(given: Record<string, unknown>, metadata: FlagsMetadata, names: string[], when: boolean, why: string): void {
+  if (!when) return
+  const used = names.filter((n) => given[n] !== undefined && given[n] !== false && !metadata.flags[n]?.setFromDefault)
+  if (used.length > 0) throw new WalError(ExitCode.USAGE, `${used.map((n) => `--${n}`).join(' and ')} ${used.length === 1 ? 'has' : 'have'} no effect ${why}`)
+}

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {Progress} from '../cli/progress.js'
-import {jsonFlag, positionValue, quietFlag, reportLevel, sizeFlagValue, walDirArg} from '../cli/args.js'
+import {jsonFlag, positionValue, quietFlag, refuseIneffective, reportLevel, sizeFlagValue, walDirArg} from '../cli/args.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
 import {resolveWalDir} from '../core/directory.js'
 import {ExitCode, WalError} from '../core/errors.js'
@@ -47,13 +47,14 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
     'max-total-size': Flags.string({description: 'remove the oldest segments until all of them take at most SIZE (4096, 64MiB, 10GiB)', helpValue: 'SIZE'}),
     'max-age': Flags.string({description: 'remove the oldest segments last written longer ago than DURATION (30m, 12h, 7d, 2w)', helpValue: 'DURATION'}),
     archive: Flags.string({description: 'move the segments into DIR (copy, fsync, remove) instead of deleting them; DIR is created if missing', helpValue: 'DIR'}),
-    'dry-run': Flags.boolean({char: 'n', description: 'print what would go and the bytes freed; change nothing (takes no lock)'}),
+    'dry-run': Flags.boolean({char: 'n', description: 'print what would go and the bytes freed; change nothing (takes no lock, so --wait does not apply)'}),
     force: Flags.boolean({description: 'remove even when the segments are not a clean prefix (a missing id, or damage in a segment that stays)'}),
     wait: waitFlag,
   }
 
   async run(): Promise<GcResult> {
-    const {args, flags} = await this.parse(Gc)
+    const {args, flags, metadata} = await this.parse(Gc)
+    refuseIneffective(flags, metadata, ['wait'], flags['dry-run'], 'with --dry-run: a dry run takes no lock, so it never waits')
     const level = reportLevel(flags, this.jsonEnabled())
     let maxAgeMs: number | undefined
     if (flags['max-age'] !== undefined) {
@@ -81,7 +82,7 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
     try {
       result = WalManager.open(dir).cleanup({
         ...options,
-        onScanStart: (total) => (progress = Progress.start({label: 'gc', total, json})),
+        onScanStart: (total) => (progress = Progress.start({label: 'gc', total, json: json || level === 'quiet'})),
         onSegmentEnd: (s) => progress?.advance(s.size, 1),
       })
     } finally {

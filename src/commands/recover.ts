@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {startWalProgress} from '../cli/progress.js'
-import {jsonFlag, quietFlag, reportLevel, walDirArg} from '../cli/args.js'
+import {jsonFlag, quietFlag, refuseIneffective, reportLevel, walDirArg} from '../cli/args.js'
 import {renderRecover} from '../cli/render-recover.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
 import {resolveWalDir} from '../core/directory.js'
@@ -34,17 +34,18 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
     json: jsonFlag('the plan or what was done: the verdicts before and after, records kept and dropped, the quarantine, and every mode\'s cost'),
     quiet: quietFlag,
     mode: Flags.string({char: 'm', description: 'what to give up to repair the WAL', options: [...RECOVER_MODES], default: 'tolerate-tail'}),
-    'dry-run': Flags.boolean({char: 'n', description: 'print the plan and change nothing (takes no lock)'}),
+    'dry-run': Flags.boolean({char: 'n', description: 'print the plan and change nothing (takes no lock, so --wait does not apply)'}),
     wait: waitFlag,
   }
 
   async run(): Promise<RecoverResult> {
-    const {args, flags} = await this.parse(Recover)
+    const {args, flags, metadata} = await this.parse(Recover)
+    refuseIneffective(flags, metadata, ['wait'], flags['dry-run'], 'with --dry-run: a dry run takes no lock, so it never waits')
     const level = reportLevel(flags, this.jsonEnabled())
     const dryRun = flags['dry-run']
     // The lock is taken before the scan, so that the plan still holds when it is carried out.
     const lock = dryRun ? undefined : await lockWal(resolveWalDir(args.dir), flags.wait)
-    const progress = startWalProgress('recover', args.dir, this.jsonEnabled())
+    const progress = startWalProgress('recover', args.dir, this.jsonEnabled() || level === 'quiet')
     let result: RecoverResult
     try {
       result = recoverWal(args.dir, {mode: flags.mode as RecoverMode, dryRun, writerLockHeld: lock !== undefined, onSegmentEnd: (s) => progress.advance(s.size, 1)})
