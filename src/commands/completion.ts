@@ -18,6 +18,8 @@ fish: walctl completion fish > ~/.config/fish/completions/walctl.fish`
     '<%= config.bin %> <%= command.id %> fish > ~/.config/fish/completions/walctl.fish',
   ]
   static enableJsonFlag = false
+  // The name oclif's autocomplete plugin had, for the muscle memory of earlier users.
+  static hiddenAliases = ['autocomplete']
   static exitCodes = {0: 'the script was printed', 64: 'no shell or an unknown one'}
   static args = {shell: Args.string({name: 'SHELL', required: true, options: [...SHELLS], description: 'the shell to complete in'})}
 
