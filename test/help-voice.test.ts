@@ -196,6 +196,23 @@ test('a flag that would have no effect is a usage error naming it and what it ne
   t.is(walctl(['append', wal, '--stdin', '--input', 'hex'], {input: '6869\n'}).code, 0, 'with --stdin they apply')
 })
 
+test('a missing argument is a usage error, never read from standard input (oclif would read it, and hang on an idle pipe)', async (t) => {
+  for (const args of [['verify'], ['dump'], ['append'], ['completion']]) {
+    const child = spawn(process.execPath, [BIN, ...args], {env: {...process.env, NO_COLOR: '1'}, stdio: ['pipe', 'pipe', 'pipe']})
+    child.stdin.write('/tmp\n')
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)))
+    clearTimeout(timer)
+    t.is(code, 64, `${args[0]} with an open pipe on stdin: ${stderr}`)
+    t.regex(oneLine(stderr), /missing required argument|nothing to append/)
+  }
+  const piped = walctl(['append', copyFixture('small'), '--stdin'], {input: 'x\n'})
+  t.is(piped.code, 0)
+  t.regex(piped.stdout, /^\d+:\d+\n$/, 'one record: the line, not the directory too')
+})
+
 test('a writer waiting for the lock says once, at a terminal, whom it waits for; not in a pipe', async (t) => {
   const wal = copyFixture('small')
   const child = spawn(process.execPath, [BIN, 'append', wal, '--stdin'], {env: {...process.env, NO_COLOR: '1'}, stdio: ['pipe', 'ignore', 'inherit']})

@@ -4,9 +4,12 @@ import {ExitCode, WalError} from '../core/errors.js'
 import {parsePosition, Position} from '../core/names.js'
 import {parseSize} from '../core/units.js'
 
+// oclif reads a missing argument from standard input when it is not a terminal (ignoreStdin turns that off): standard input is
+// for `append --stdin`, and a read that never ends (a FIFO, an idle pipe) must not hang a command that lacks its argument.
 export const walDirArg = Args.string({
   name: 'DIR',
   required: true,
+  ignoreStdin: true,
   description: 'WAL directory holding wal_NNNNNN.log segments, or a Shardex index root holding wal/',
 })
 

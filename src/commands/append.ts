@@ -46,7 +46,7 @@ The WAL's writer lock is held from before the write pointer is recovered until t
   }
   static args = {
     dir: walDirArg,
-    data: Args.string({name: 'DATA', required: false, description: 'a record: its UTF-8 bytes (any number of them)'}),
+    data: Args.string({name: 'DATA', required: false, ignoreStdin: true, description: 'a record: its UTF-8 bytes (any number of them)'}),
   }
   static flags = {
     json: jsonFlag('the count and positions of the records appended'),

@@ -21,7 +21,7 @@ fish: walctl completion fish > ~/.config/fish/completions/walctl.fish`
   // The name oclif's autocomplete plugin had, for the muscle memory of earlier users.
   static hiddenAliases = ['autocomplete']
   static exitCodes = {0: 'the script was printed', 64: 'no shell or an unknown one'}
-  static args = {shell: Args.string({name: 'SHELL', required: true, options: [...SHELLS], description: 'the shell to complete in'})}
+  static args = {shell: Args.string({name: 'SHELL', required: true, ignoreStdin: true, options: [...SHELLS], description: 'the shell to complete in'})}
 
   async run(): Promise<void> {
     const {args} = await this.parse(Completion)

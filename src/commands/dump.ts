@@ -51,7 +51,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     74: '',
   }
   static args = {
-    path: Args.string({name: 'PATH', required: true, description: 'WAL directory, Shardex index root, or a single segment file'}),
+    path: Args.string({name: 'PATH', required: true, ignoreStdin: true, description: 'WAL directory, Shardex index root, or a single segment file'}),
   }
   static flags = {
     json: jsonFlag('the dump (each segment with its header, records and damaged regions; with --stats, the statistics)'),

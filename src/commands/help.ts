@@ -7,7 +7,7 @@ export default class HelpCommand extends WalCommand {
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> verify']
   static enableJsonFlag = false
   static exitCodes = {0: 'the help was shown', 64: 'an unknown command or flag'}
-  static args = {command: Args.string({name: 'COMMAND', required: false, description: 'the command to show the help of; without it, walctl\'s'})}
+  static args = {command: Args.string({name: 'COMMAND', required: false, ignoreStdin: true, description: 'the command to show the help of; without it, walctl\'s'})}
 
   async run(): Promise<void> {
     const {args} = await this.parse(HelpCommand)
