@@ -45,6 +45,9 @@ test('framework errors become one walctl line: suggestions, both sides of a conf
     [['append', wal, 'x', '--wait'], /^walctl: --wait needs a value; see 'walctl append --help'$/],
     [['verify', wal, 'extra'], /^walctl: unexpected argument 'extra': walctl verify takes DIR only/],
     [['completion', 'zhs'], /^walctl: invalid argument 'zhs': expected one of bash, zsh, fish; did you mean 'zsh'\?/],
+    [['verify', wal, '--json=1'], /^walctl: --json=1 takes no value: write --json alone/],
+    [['gc', wal, '--keep', '1', '--keep', '2'], /^walctl: --keep given twice/],
+    [['recover', wal, '--mode'], /^walctl: --mode needs a value: one of tolerate-tail, point-in-time, salvage/],
   ]
   for (const [args, expected] of cases) {
     const r = walctl(args)

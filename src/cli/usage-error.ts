@@ -33,6 +33,8 @@ export function usageMessage(err: OclifParseError, context?: UsageContext): stri
     return withHelp(`${err.flags.map((f) => unknownFlag(f, context)).join('; ')}`, help)
   }
   if (name === 'UnexpectedArgsError' && err.args) {
+    const valued = switchWithValue(err, context)
+    if (valued) return withHelp(`${valued} takes no value: write ${valued.split('=')[0]} alone`, help)
     const extra = (err.args as string[]).map((a) => `'${a}'`).join(', ')
     const takes = context ? `: ${context.command} takes ${context.args.length === 0 ? 'no arguments' : `${context.args.join(' ')} only`}` : ''
     return withHelp(`unexpected argument${err.args.length === 1 ? '' : 's'} ${extra}${takes}`, help)
@@ -62,16 +64,28 @@ export function usageMessage(err: OclifParseError, context?: UsageContext): stri
   }
   const needsValue = /^Flag --([\w-]+) expects a value$/.exec(text)
   if (needsValue) return withHelp(`--${needsValue[1]} needs a value`, help)
+  const needsOption = /^Flag --([\w-]+) expects one of these values: (.*)$/.exec(text)
+  if (needsOption) return withHelp(`--${needsOption[1]} needs a value: one of ${needsOption[2]}`, help)
+  const once = /^Flag --([\w-]+) can only be specified once$/.exec(text)
+  if (once) return withHelp(`--${once[1]} given twice: it takes one value`, help)
   const conflicts = conflictingFlags(text)
   if (conflicts.length > 0) return withHelp(`${conflicts.map(([a, b]) => `${a} and ${b} cannot be combined`).join('; ')}`, help)
   return withHelp(`${oneLine(text.replace(/^The following errors? occurred:/, ''))}`, help)
 }
 
-/** Whether an error is one of oclif's parse errors, or its "expects a value" (which it throws without marking it as one). */
+/** Whether an error is one of oclif's parse errors, or one of the flag errors its parser throws without marking them as such. */
 export function isUsageError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false
   if ('parse' in err) return true
-  return /^Flag --[\w-]+ expects a value$/.test((err as Error).message ?? '')
+  return /^Flag --[\w-]+ (expects a value|expects one of these values: |can only be specified once)/.test((err as Error).message ?? '')
+}
+
+/** `--json=1`: oclif takes a switch given a value for an argument, and then blames the real argument; this finds the switch. */
+function switchWithValue(err: OclifParseError, context?: UsageContext): string | undefined {
+  const parse = (err as {parse?: {input?: {argv?: unknown}}}).parse
+  const argv = Array.isArray(parse?.input?.argv) ? (parse!.input!.argv as unknown[]) : []
+  const flags = new Set(context?.flags ?? [])
+  return argv.find((a): a is string => typeof a === 'string' && /^--[\w-]+=/.test(a) && flags.has(a.slice(2, a.indexOf('='))))
 }
 
 function unknownFlag(flag: string, context?: UsageContext): string {

@@ -58,8 +58,8 @@ The WAL's writer lock is held from before the write pointer is recovered until t
       default: 'lines',
     }),
     'skip-empty': Flags.boolean({description: 'with --stdin: skip empty input lines instead of failing on them'}),
-    'batch-records': Flags.integer({description: 'sync after at most this many records', default: 65_536, min: 1}),
-    'batch-ms': Flags.integer({description: 'with --stdin: sync at most this many milliseconds after the first unsynced record', default: 100, min: 0}),
+    'batch-records': Flags.integer({helpValue: 'N', description: 'sync after at most this many records', default: 65_536, min: 1}),
+    'batch-ms': Flags.integer({helpValue: 'MS', description: 'with --stdin: sync at most this many milliseconds after the first unsynced record', default: 100, min: 0}),
     'no-sync': Flags.boolean({description: 'skip msync: positions are printed when written to the mapping, not when durable; a crash of the machine may lose them'}),
     wait: waitFlag,
   }

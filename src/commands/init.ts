@@ -35,6 +35,7 @@ export default class Init extends WalCommand {
     json: jsonFlag('the new WAL (directory, segment size, first segment)'),
     quiet: quietFlag,
     'segment-size': Flags.string({
+      helpValue: 'SIZE',
       description: 'size of every segment file: bytes or a binary unit (4096, 64KiB, 1MiB, 1M); at least 98 bytes, at most 1GiB',
       default: String(DEFAULT_SEGMENT_SIZE),
     }),
