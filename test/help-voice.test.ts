@@ -153,6 +153,21 @@ test('verify: one line on a clean WAL, a line per segment only with --verbose, p
   t.is(lines.filter((l) => /: offset \d+/.test(l)).length, report.problems.length, 'one line per problem')
 })
 
+test('verify: the tail re-reads (in case a writer was mid-record) are noted only with --verbose', (t) => {
+  const wal = copyFixture('small')
+  // small's records end at 839: a length with no record after it is a torn tail, which verify reads again before reporting it.
+  const fd = fs.openSync(path.join(wal, 'wal', 'wal_000001.log'), 'r+')
+  fs.writeSync(fd, Buffer.from([0x40, 0, 0, 0, 1, 2, 3, 4, 5]), 0, 9, 839)
+  fs.closeSync(fd)
+  const plain = walctl(['verify', wal])
+  t.is(plain.code, 1)
+  t.notRegex(plain.stdout, /re-read/)
+  t.is(plain.stdout.split('\n').filter(Boolean).length, 3, 'the problem, the verdict and the repair hint')
+  const verbose = walctl(['verify', wal, '--verbose'])
+  t.is(verbose.code, 1)
+  t.regex(verbose.stdout, /^wal_000001\.log .*tail re-read \d+ time\(s\) in case a writer was mid-record/m)
+})
+
 test('--quiet on verify, gc, recover, init and rotate: nothing on stdout, the same exit code; with --json or --verbose a usage error', (t) => {
   const root = tempDir('walctl-quiet-')
   const wal = path.join(root, 'wal')
