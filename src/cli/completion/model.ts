@@ -35,7 +35,9 @@ export type Shell = (typeof SHELLS)[number]
 export function firstSentence(text: string | undefined, max = 80, end = /^(.+?[.;:])(\s|$)/): string {
   const line = (text ?? '').split('\n')[0].replace(/\s+/g, ' ').trim()
   const sentence = end.exec(line)?.[1] ?? line
-  const cut = sentence.replace(/[.;:]$/, '')
+  let cut = sentence.replace(/[.;:]$/, '')
+  // A sentence cut inside parentheses loses the open one: `output format (default` reads `output format`.
+  if ((cut.match(/\(/g) ?? []).length > (cut.match(/\)/g) ?? []).length) cut = cut.slice(0, cut.lastIndexOf('(')).trimEnd()
   return cut.length <= max ? cut : `${cut.slice(0, max - 3).trimEnd()}...`
 }
 
