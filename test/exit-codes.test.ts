@@ -154,10 +154,10 @@ test('exit 75 while another walctl writer holds the WAL, with and without --json
 
 test('usage errors are one readable line naming what is wrong', (t) => {
   const expectations: Array<[string[], string]> = [
-    [['verify'], 'walctl: missing required argument DIR (WAL directory holding wal_NNNNNN.log segments, or a Shardex index root holding wal/); see --help\n'],
-    [['gc', 'x', '--keep', '0'], 'walctl: --keep: Expected an integer greater than or equal to 1 but received: 0; see --help\n'],
-    [['recover', 'x', '--mode', 'bogus'], 'walctl: Expected --mode=bogus to be one of: tolerate-tail, point-in-time, salvage; see --help\n'],
-    [['verify', 'x', '--nope'], 'walctl: Nonexistent flag: --nope; see --help\n'],
+    [['verify'], "walctl: missing required argument DIR (WAL directory holding wal_NNNNNN.log segments, or a Shardex index root holding wal/); see 'walctl verify --help'\n"],
+    [['gc', 'x', '--keep', '0'], "walctl: invalid value '0' for --keep: expected an integer greater than or equal to 1; see 'walctl gc --help'\n"],
+    [['recover', 'x', '--mode', 'bogus'], "walctl: invalid value 'bogus' for --mode: expected one of tolerate-tail, point-in-time, salvage; see 'walctl recover --help'\n"],
+    [['verify', 'x', '--nope'], "walctl: unknown flag '--nope'; see 'walctl verify --help'\n"],
   ]
   for (const [args, stderr] of expectations) {
     const r = walctl(args)

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
-import {Flags, Interfaces} from '@oclif/core'
+import {Args, Flags, Interfaces} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
-import {walDirArg} from '../cli/args.js'
+import {jsonFlag, refuseIneffective, walDirArg} from '../cli/args.js'
 import {ExitCode, fsError, WalError} from '../core/errors.js'
 import {formatPositionLines, GroupCommitter} from '../core/group-commit.js'
 import {interruption} from '../core/interrupt.js'
@@ -36,24 +36,38 @@ The WAL's writer lock is held from before the write pointer is recovered until t
     'xxd -p -c0 blobs.bin | <%= config.bin %> <%= command.id %> ./wal --stdin --input hex',
   ]
   static strict = false
-  static args = {dir: walDirArg}
+  static exitCodes = {
+    0: 'every record was appended (and synced, unless --no-sync); the positions are printed',
+    64: 'nothing to append, an unknown flag, a bad value',
+    65: 'an empty or oversized record, a malformed input line, a damaged newest segment',
+    66: 'no such directory, no segments, a --file that cannot be read',
+    73: 'a new segment cannot be created',
+    74: '',
+    75: 'another walctl writer holds the WAL\'s lock',
+  }
+  static args = {
+    dir: walDirArg,
+    data: Args.string({name: 'DATA', required: false, ignoreStdin: true, description: 'a record: its UTF-8 bytes (any number of them)'}),
+  }
   static flags = {
-    file: Flags.string({char: 'f', description: 'append the whole file as one record (repeatable)', multiple: true}),
+    json: jsonFlag('the count and positions of the records appended'),
+    file: Flags.string({description: 'append the whole file as one record (repeatable)', multiple: true, helpValue: 'PATH'}),
     stdin: Flags.boolean({description: 'read records from standard input'}),
     input: Flags.string({
-      description: 'how standard input holds records: lines (one per line, newline removed), hex or base64 (one encoded record per line), raw (all of it as one record)',
+      description: 'with --stdin: how standard input holds records: lines (one per line, newline removed), hex or base64 (one encoded record per line), raw (all of it as one record)',
       options: [...INPUT_FORMATS],
       default: 'lines',
     }),
-    'skip-empty': Flags.boolean({description: 'skip empty input lines instead of failing on them'}),
-    'batch-records': Flags.integer({description: 'sync after at most this many records', default: 65_536, min: 1}),
-    'batch-ms': Flags.integer({description: 'sync at most this many milliseconds after the first unsynced record while streaming', default: 100, min: 0}),
+    'skip-empty': Flags.boolean({description: 'with --stdin: skip empty input lines instead of failing on them'}),
+    'batch-records': Flags.integer({helpValue: 'N', description: 'sync after at most this many records', default: 65_536, min: 1}),
+    'batch-ms': Flags.integer({helpValue: 'MS', description: 'with --stdin: sync at most this many milliseconds after the first unsynced record', default: 100, min: 0}),
     'no-sync': Flags.boolean({description: 'skip msync: positions are printed when written to the mapping, not when durable; a crash of the machine may lose them'}),
     wait: waitFlag,
   }
 
   async run(): Promise<AppendResult> {
-    const {args, argv, flags} = await this.parse(Append)
+    const {args, argv, flags, metadata} = await this.parse(Append)
+    refuseIneffective(flags, metadata, ['input', 'skip-empty', 'batch-ms'], !flags.stdin, 'without --stdin: they describe and pace standard input')
     const data = (argv as string[]).slice(1)
     const files = flags.file ?? []
     if (data.length === 0 && files.length === 0 && !flags.stdin) {

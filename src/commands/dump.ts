@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {ChalkInstance} from 'chalk'
-import {positionValue} from '../cli/args.js'
+import {jsonFlag, positionValue} from '../cli/args.js'
 import {WalCommand} from '../cli/base.js'
 import {paint} from '../cli/color.js'
 import {startWalProgress, trackSegments} from '../cli/progress.js'
@@ -54,11 +54,18 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     '<%= config.bin %> <%= command.id %> /var/lib/shardex/index --decode shardex --op remove-document,delete-document-text',
     '<%= config.bin %> <%= command.id %> /var/lib/shardex/index --decode shardex --stats',
   ]
+  static exitCodes = {
+    0: 'the dump completed, damage or not (walctl verify gives the verdict), or its reader went away',
+    64: '',
+    66: 'no such directory or file, no segments, permission denied; a segment, position or offset asked for that does not exist',
+    74: '',
+  }
   static args = {
-    path: Args.string({name: 'PATH', required: true, description: 'WAL directory, Shardex index root, or a single segment file'}),
+    path: Args.string({name: 'PATH', required: true, ignoreStdin: true, description: 'WAL directory, Shardex index root, or a single segment file'}),
   }
   static flags = {
-    format: Flags.string({char: 'o', description: 'output format (default: table at a terminal, jsonl otherwise; json under --json, which wins over jsonl and takes no table, hex or raw)', options: [...DUMP_FORMATS]}),
+    json: jsonFlag('the dump (each segment with its header, records and damaged regions; with --stats, the statistics)'),
+    format: Flags.string({char: 'o', description: 'output format: table at a terminal, jsonl otherwise; json under --json, which wins over jsonl and takes no table, hex or raw', options: [...DUMP_FORMATS]}),
     encoding: Flags.string({description: 'how payloads are written in jsonl, json and the table; a payload not valid UTF-8 is written in hex, and each record names its encoding', options: [...DATA_ENCODINGS], default: 'hex'}),
     from: Flags.string({description: 'start at this position (SEGMENT:OFFSET): entries ending at or before it are skipped'}),
     to: Flags.string({description: 'stop at this position (SEGMENT:OFFSET): entries starting after it are not shown'}),
@@ -67,7 +74,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     since: Flags.string({description: 'only segments holding records written at or after this time (ISO 8601, or a duration ago: 2h), by their header timestamps'}),
     until: Flags.string({description: 'only segments holding records written at or before this time (ISO 8601, or a duration ago), by their header timestamps'}),
     op: Flags.string({description: 'with --decode shardex: only transactions holding one of these operations (comma-separated)', options: Object.keys(OPERATION_FLAG_NAMES), multiple: true, delimiter: ','}),
-    limit: Flags.integer({char: 'n', description: 'show at most this many records and damaged regions (default: all; the table and json still read the rest, to count it)', min: 1}),
+    limit: Flags.integer({char: 'l', description: 'show at most this many records and damaged regions (no limit when not given; the table and json still read the rest, to count it)', min: 1}),
     'valid-only': Flags.boolean({description: 'show valid records only', exclusive: ['damaged-only']}),
     'damaged-only': Flags.boolean({description: 'show damaged regions only, and only the segments that have one', exclusive: ['valid-only']}),
     context: Flags.integer({description: 'with --format hex: bytes shown before and after each damaged region', default: 0, min: 0}),

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {startWalProgress} from '../cli/progress.js'
-import {sizeFlagValue, walDirArg} from '../cli/args.js'
+import {jsonFlag, quietFlag, refuseIneffective, reportLevel, sizeFlagValue, walDirArg} from '../cli/args.js'
 import {renderRecover} from '../cli/render-recover.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
 import {checkInterrupt} from '../core/interrupt.js'
@@ -21,22 +21,35 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
     '<%= config.bin %> <%= command.id %> ./wal --mode salvage --json',
     '<%= config.bin %> <%= command.id %> ./wal --segment-size 1MiB',
   ]
+  static exitCodes = {
+    0: 'the WAL verifies clean afterwards (or already did); with --dry-run: this mode would repair it',
+    2: 'refused, nothing changed: this mode cannot repair the WAL (the report says what the other modes keep and drop); with --dry-run: it would refuse',
+    64: '',
+    66: 'no such directory, no segments',
+    73: 'the quarantine or a rewritten segment cannot be created',
+    74: '',
+    75: 'another walctl writer holds the WAL\'s lock',
+  }
   static args = {dir: walDirArg}
   static flags = {
+    json: jsonFlag('the plan or what was done: the verdicts before and after, records kept and dropped, the quarantine, and every mode\'s cost'),
+    quiet: quietFlag,
     mode: Flags.string({char: 'm', description: 'what to give up to repair the WAL', options: [...RECOVER_MODES], default: 'tolerate-tail'}),
-    'dry-run': Flags.boolean({char: 'n', description: 'print the plan and change nothing (takes no lock)'}),
+    'dry-run': Flags.boolean({char: 'n', description: 'print the plan and change nothing (takes no lock, so --wait does not apply)'}),
     'segment-size': Flags.string({description: 'the WAL\'s segment size (e.g. 1MiB), for a WAL none of whose segments is long enough to tell it', helpValue: 'SIZE'}),
     force: Flags.boolean({description: 'also rewrite or move segments that have no write permission'}),
     wait: waitFlag,
   }
 
   async run(): Promise<RecoverResult> {
-    const {args, flags} = await this.parse(Recover)
+    const {args, flags, metadata} = await this.parse(Recover)
+    refuseIneffective(flags, metadata, ['wait'], flags['dry-run'], 'with --dry-run: a dry run takes no lock, so it never waits')
+    const level = reportLevel(flags, this.jsonEnabled())
     const dryRun = flags['dry-run']
     const segmentSize = flags['segment-size'] === undefined ? undefined : sizeFlagValue(flags['segment-size'], 'segment-size')
     // The lock is taken before the scan, so that the plan still holds when it is carried out.
     const lock = dryRun ? undefined : await lockWal(recoverTarget(args.dir), flags.wait)
-    const progress = startWalProgress('recover', args.dir, this.jsonEnabled())
+    const progress = startWalProgress('recover', args.dir, this.jsonEnabled() || level === 'quiet')
     let result: RecoverResult
     try {
       result = await recoverWalAsync(args.dir, {
@@ -53,7 +66,7 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
       lock?.release()
     }
     process.exitCode = result.exitCode
-    if (!this.jsonEnabled()) process.stdout.write(renderRecover(result))
+    if (!this.jsonEnabled() && level !== 'quiet') process.stdout.write(renderRecover(result))
     if (result.refused) this.note(`walctl: ${result.dir}: recover --mode ${result.mode} refused: ${result.refused}`)
     return result
   }
