@@ -1,10 +1,11 @@
-import * as fs from 'node:fs'
 import {Flags, Interfaces} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {walDirArg} from '../cli/args.js'
-import {ExitCode, fsError, WalError} from '../core/errors.js'
+import {ExitCode, WalError} from '../core/errors.js'
 import {formatPositionLines, GroupCommitter} from '../core/group-commit.js'
 import {INPUT_FORMATS, InputFormat, RecordSplitter, stdinChunks} from '../core/input.js'
+import {readRecordFile} from '../core/input/file.js'
+import {RecordLimit, stoppedReason, tooLargeReason} from '../core/input/limit.js'
 import {WalManager} from '../core/manager.js'
 import {resolveWalDir} from '../core/directory.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
@@ -58,33 +59,31 @@ The WAL's writer lock is held from before the write pointer is recovered until t
     if (data.length === 0 && files.length === 0 && !flags.stdin) {
       this.fail(ExitCode.USAGE, 'nothing to append: give DATA arguments, --file PATH or --stdin')
     }
-    // Everything but the stream is read and checked before the first byte is written.
-    const upfront: Buffer[] = data.map((text, i) => {
+    data.forEach((text, i) => {
       if (text.length === 0) this.fail(ExitCode.DATA, `argument ${i + 1} is empty: a record cannot be empty`)
-      return Buffer.from(text, 'utf8')
     })
-    for (const file of files) upfront.push(readRecordFile(file))
 
     // The writer lock is held from before the write pointer is recovered until the last sync.
     const dir = resolveWalDir(args.dir)
     const lock = await lockWal(dir, flags.wait)
     try {
-      const source = (i: number): string => (i < data.length ? `argument ${i + 1}` : files[i - data.length])
-      return await this.appendLocked(dir, upfront, source, flags)
+      return await this.appendLocked(dir, data, files, flags)
     } finally {
       lock.release()
     }
   }
 
-  private async appendLocked(walDir: string, upfront: Buffer[], source: (index: number) => string, flags: AppendFlags): Promise<AppendResult> {
+  private async appendLocked(walDir: string, data: string[], files: string[], flags: AppendFlags): Promise<AppendResult> {
     const manager = WalManager.open(walDir)
-    // Open (and check) the segment that takes the appends before judging any record against it.
-    manager.current()
-    const max = manager.maxPayload
-    const tooBig = upfront.findIndex((r) => r.length > max)
-    if (tooBig >= 0) {
+    const limit: RecordLimit = {max: manager.maxPayload, segmentSize: manager.segmentSize}
+    let upfront: Buffer[]
+    try {
+      // Open (and check) the segment that takes the appends before judging any record against it.
+      manager.current()
+      upfront = await readUpfront(data, files, limit)
+    } catch (error) {
       manager.close()
-      this.fail(ExitCode.DATA, `${source(tooBig)}: record of ${upfront[tooBig].length} bytes is larger than a segment of ${manager.segmentSize} bytes can hold (at most ${max}); nothing was appended`)
+      throw error
     }
 
     const json = this.jsonEnabled()
@@ -109,22 +108,15 @@ The WAL's writer lock is held from before the write pointer is recovered until t
     try {
       for (const record of upfront) committer.add(record)
       if (flags.stdin) {
-        const tooLarge = (length: number, line: number): WalError =>
-          new WalError(ExitCode.DATA, `line ${line}: record of ${length} bytes is larger than a segment of ${manager.segmentSize} bytes can hold (at most ${max})`, {file: '<stdin>'})
         const splitter = new RecordSplitter(
           {
             format: flags.input as InputFormat,
             skipEmpty: flags['skip-empty'],
+            limit,
             // Lines go straight from the input chunk into the segment: no object per record.
-            onRange: (buf, start, end, line) => {
-              if (end - start > max) throw tooLarge(end - start, line)
-              committer.addRange(buf, start, end)
-            },
+            onRange: (buf, start, end) => committer.addRange(buf, start, end),
           },
-          (record, line) => {
-            if (record.length > max) throw tooLarge(record.length, line)
-            committer.add(record)
-          },
+          (record) => committer.add(record),
         )
         for await (const chunk of stdinChunks()) splitter.push(chunk)
         splitter.end()
@@ -158,15 +150,32 @@ The WAL's writer lock is held from before the write pointer is recovered until t
   }
 }
 
-function readRecordFile(file: string): Buffer {
-  let data: Buffer
-  try {
-    data = fs.readFileSync(file)
-  } catch (error) {
-    throw fsError(error, file, 'read')
+/**
+ * Everything but the stream is read and checked before the first byte is
+ * written; a file is read no further than one byte past the limit.
+ */
+async function readUpfront(data: string[], files: string[], limit: RecordLimit): Promise<Buffer[]> {
+  const refuse = (reason: string, file?: string): never => {
+    throw new WalError(ExitCode.DATA, `${reason}; nothing was appended`, {file})
   }
-  if (data.length === 0) throw new WalError(ExitCode.DATA, 'file is empty: a record cannot be empty', {file})
-  return data
+  const records: Buffer[] = data.map((text, i) => {
+    const record = Buffer.from(text, 'utf8')
+    if (record.length > limit.max) refuse(`argument ${i + 1}: ${tooLargeReason(limit, record.length)}`)
+    return record
+  })
+  for (const file of files) {
+    const read = await readRecordFile(file, limit.max)
+    if (read.tooLarge) {
+      const {length, exact} = read.tooLarge
+      refuse(exact ? tooLargeReason(limit, length) : stoppedReason(limit, length), file)
+    } else if (read.data.length === 0) {
+      const why = read.regular ? '' : ' (a FIFO with no writer reads as empty)'
+      throw new WalError(ExitCode.DATA, `file is empty${why}: a record cannot be empty`, {file})
+    } else {
+      records.push(read.data)
+    }
+  }
+  return records
 }
 
 /** Buffers stdout writes and keeps going quietly when the reader has gone away. */
