@@ -7,6 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
 import {maxPayloadSize} from '../src/core/format.js'
+import {DecodeError, decodeBase64, decodeHex, trimBlanks} from '../src/core/input/decode.js'
 import {BIN, walctl} from './helpers/cli.js'
 import {snapshot, tempDir} from './helpers/fixtures.js'
 
@@ -279,4 +280,42 @@ test('--file of a directory: exit 66 in one line, nothing appended', async (t) =
   t.regex(r.stderr, /: is a directory, expected a file/)
   t.true(oneLine(r.stderr), r.stderr)
   t.deepEqual(snapshot(dir), before)
+})
+
+test('the linear decoders accept exactly what the former patterns accepted, and decode as Buffer does', (t) => {
+  // The patterns are fine on short lines (they failed on long ones): an oracle for acceptance.
+  const hexPattern = /^(?:[0-9a-fA-F]{2})*$/
+  const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+  const alphabet = 'aF09+/=zZ \t'
+  let seed = 11
+  const random = (n: number): number => {
+    seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff
+    return seed % n
+  }
+  let accepted = 0
+  for (let i = 0; i < 20_000; i++) {
+    const text = Array.from({length: random(13)}, () => alphabet[random(alphabet.length)]).join('')
+    const line = Buffer.from(text, 'latin1')
+    const [start, end] = trimBlanks(line, 0, line.length)
+    const trimmed = text.trim()
+    t.is(line.toString('latin1', start, end), trimmed)
+    if (trimmed.length === 0) continue
+    for (const [decode, pattern, encoding] of [
+      [decodeHex, hexPattern, 'hex'],
+      [decodeBase64, base64Pattern, 'base64'],
+    ] as const) {
+      let got: Buffer | undefined
+      try {
+        got = decode(line, start, end, 0)
+      } catch (error) {
+        t.true(error instanceof DecodeError)
+      }
+      t.is(got !== undefined, pattern.test(trimmed), `${encoding} ${JSON.stringify(text)}`)
+      if (got) {
+        accepted++
+        t.deepEqual(got, Buffer.from(trimmed, encoding))
+      }
+    }
+  }
+  t.true(accepted > 500)
 })
