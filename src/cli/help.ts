@@ -8,7 +8,7 @@ import {ExitCode} from '../core/errors.js'
 /** Every exit code walctl uses and what it means; the README's table says the same. */
 export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [ExitCode.OK, 'success; verify: the WAL is clean'],
-  [ExitCode.REPAIRABLE, 'verify: repairable damage (walctl recover removes it without losing a complete record)'],
+  [ExitCode.REPAIRABLE, 'verify: repairable damage (walctl recover removes it without losing a complete record); recover: it changed the WAL, which is still not clean'],
   [ExitCode.DAMAGED, 'damaged (a complete record lost or hidden, a broken header, a missing segment) or an operation refused because it would lose data'],
   [ExitCode.USAGE, 'usage error: unknown command or flag, bad argument or value'],
   [ExitCode.DATA, 'bad data: an empty or oversized record, a malformed input line, a damaged segment refused for writing'],
@@ -17,6 +17,9 @@ export const EXIT_CODES: ReadonlyArray<readonly [number, string]> = [
   [ExitCode.CANT_CREATE, 'cannot create: the target exists (init on a WAL), a directory or file cannot be written'],
   [ExitCode.IO, 'I/O error while reading, writing or syncing'],
   [ExitCode.LOCKED, 'locked: another walctl writer holds the WAL; retry later'],
+  [129, 'interrupted by SIGHUP (128 + 1): a writer stopped at a safe point, everything acknowledged durable, the lock released'],
+  [130, 'interrupted by SIGINT (128 + 2), as for SIGHUP'],
+  [143, 'interrupted by SIGTERM (128 + 15), as for SIGHUP'],
 ]
 
 /** The exit codes a command declares (`static exitCodes`), with what each means for it; every command can also exit 70. */

@@ -1,7 +1,7 @@
 import * as path from 'node:path'
 import {Flags} from '@oclif/core'
 import {endpointFlag, partSizeValue} from '../cli/archive-flags.js'
-import {sizeFlagValue, walDirArg} from '../cli/args.js'
+import {jsonFlag, quietFlag, reportLevel, sizeFlagValue, walDirArg} from '../cli/args.js'
 import {WalCommand} from '../cli/base.js'
 import {Progress} from '../cli/progress.js'
 import {renderArchive} from '../cli/render-archive.js'
@@ -37,8 +37,21 @@ The manifest lists, per segment: size, SHA-256 and CRC-32 of the object, the hea
     'AWS_ACCESS_KEY_ID=minio AWS_SECRET_ACCESS_KEY=... <%= config.bin %> <%= command.id %> ./wal --to s3://wal/host1 --endpoint http://127.0.0.1:9000',
     '<%= config.bin %> <%= command.id %> ./wal --to s3://backups/wal --prune-keep 1000 --prometheus /var/lib/node_exporter/textfile/walctl_archive.prom',
   ]
+  static exitCodes = {
+    0: 'done: every sealed segment is archived',
+    2: 'the archive and the WAL disagree: a segment is in neither (a gap)',
+    64: 'a bad target, value or flag',
+    65: 'the target is another WAL\'s archive (another segment size, or another segment of the same name)',
+    66: 'no such WAL, no segments, no such bucket',
+    73: 'the target cannot be written (a link or a file where a directory should be, permissions)',
+    74: 'I/O or network error, a write refused by the bucket',
+    129: '',
+    130: '',
+    143: '',
+  }
   static args = {dir: walDirArg}
   static flags = {
+    json: jsonFlag('the run: segments shipped, what the archive holds, the lag'),
     to: Flags.string({required: true, description: 'the archive: file:///PATH, a directory path, or s3://BUCKET/PREFIX', helpValue: 'TARGET'}),
     watch: Flags.boolean({description: 'keep archiving as segments seal, until interrupted'}),
     'include-current': Flags.boolean({description: 'also ship the newest segment\'s records so far (its prefix up to the last valid record), again each pass it has grown, so that a lost host loses seconds rather than a segment'}),
@@ -50,11 +63,12 @@ The manifest lists, per segment: size, SHA-256 and CRC-32 of the object, the hea
     'prune-keep': Flags.integer({description: 'after archiving, keep only the newest N segments in the archive (never fewer than 1)', min: 1, helpValue: 'N'}),
     'prune-age': Flags.string({description: 'after archiving, remove archived segments created longer ago than DURATION (7d, 12h), never the newest', helpValue: 'DURATION'}),
     prometheus: Flags.string({description: 'write the run as Prometheus metrics (node_exporter textfile format) to FILE, replaced atomically, also when it fails', helpValue: 'FILE'}),
-    quiet: Flags.boolean({char: 'q', description: 'print nothing on success (errors still go to stderr)'}),
+    quiet: quietFlag,
   }
 
   async run(): Promise<ArchiveCommandResult> {
     const {args, flags} = await this.parse(Archive)
+    const quiet = reportLevel(flags, this.jsonEnabled()) === 'quiet'
     const target = parseTarget(flags.to)
     const intervalMs = parseDuration(flags.interval)
     if (intervalMs === undefined || intervalMs <= 0) this.fail(ExitCode.USAGE, `invalid duration '${flags.interval}' for --interval: e.g. 30s, 5m`)
@@ -74,7 +88,7 @@ The manifest lists, per segment: size, SHA-256 and CRC-32 of the object, the hea
     try {
       for (;;) {
         passes++
-        const progress = Progress.start({label: 'archive', total: sealedWork(dir), json: json || flags.quiet})
+        const progress = Progress.start({label: 'archive', total: sealedWork(dir), json: json || quiet})
         let shown = 0
         try {
           const r = await archiveWal(dir, store, {
@@ -90,7 +104,7 @@ The manifest lists, per segment: size, SHA-256 and CRC-32 of the object, the hea
           const pruned = flags['prune-keep'] !== undefined || pruneAgeMs !== undefined ? await pruneArchive(store, {keep: flags['prune-keep'], maxAgeMs: pruneAgeMs}) : []
           result = {...r, pruned: pruned.map((s) => ({id: s.id, name: s.name})), passes}
           this.metrics(flags.prometheus, dir, store.url, result, failures, 0)
-          if (!json && !flags.quiet && (!flags.watch || r.shipped.length > 0 || pruned.length > 0 || r.current?.shipped)) process.stdout.write(renderArchive(result))
+          if (!json && !quiet && (!flags.watch || r.shipped.length > 0 || pruned.length > 0 || r.current?.shipped)) process.stdout.write(renderArchive(result))
         } catch (error) {
           progress.finish()
           failures++

@@ -1,4 +1,5 @@
 import {Args} from '@oclif/core'
+import {jsonFlag} from '../cli/args.js'
 import {WalCommand} from '../cli/base.js'
 import {renderExplanation} from '../cli/render-explain.js'
 import {explainShardexError, Explanation} from '../core/explain/explain.js'
@@ -13,6 +14,15 @@ Exit codes: 0 explained; 64 the message is none walctl knows (the refusal lists 
     '<%= config.bin %> <%= command.id %> ./wal "Write-ahead log error: Failed to recover latest segment 3: Index corruption detected: Creation timestamp 1893456000000000 is in the future"',
     '<%= config.bin %> <%= command.id %> ./wal "$(journalctl -u shardex -n 1 -o cat)" --json',
   ]
+  static exitCodes = {
+    0: 'explained (whatever the WAL\'s verdict: the answer says it)',
+    64: 'not a Shardex WAL error message walctl knows (the refusal lists those it does)',
+    66: 'no such WAL directory or file, no segments',
+    74: '',
+  }
+  static flags = {
+    json: jsonFlag('the explanation: segment, offset, what walctl sees there, the verdict and the repair commands'),
+  }
   static args = {
     dir: Args.string({name: 'DIR', required: true, description: 'the WAL directory, Shardex index root or segment file Shardex complained about'}),
     message: Args.string({name: 'MESSAGE', required: true, description: "Shardex's error message, quoted as one argument"}),

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {endpointFlag} from '../cli/archive-flags.js'
-import {positionValue} from '../cli/args.js'
+import {jsonFlag, positionValue, quietFlag, reportLevel} from '../cli/args.js'
 import {WalCommand} from '../cli/base.js'
 import {Progress} from '../cli/progress.js'
 import {renderRestore} from '../cli/render-archive.js'
@@ -21,11 +21,25 @@ Exit codes: 0 restored; 2 an object does not match the manifest; 64 usage; 65 --
     '<%= config.bin %> <%= command.id %> s3://backups/shardex/wal ./wal --to 42:1089',
     '<%= config.bin %> <%= command.id %> s3://backups/shardex/wal ./wal --to-time 2026-11-24T03:10:00Z',
   ]
+  static exitCodes = {
+    0: 'restored',
+    2: 'an archived object does not match the manifest; nothing was restored',
+    64: 'a bad target, position, time or flag',
+    65: '--to is not where a record starts',
+    66: 'no archive (no manifest), nothing to restore, no such bucket, nothing before --to-time',
+    73: 'DIR holds segments, or is a link, or cannot be written',
+    74: 'I/O or network error',
+    129: '',
+    130: '',
+    143: '',
+  }
   static args = {
     target: Args.string({name: 'TARGET', required: true, description: 'the archive: file:///PATH, a directory path, or s3://BUCKET/PREFIX'}),
     dir: Args.string({name: 'DIR', required: true, description: 'the WAL directory to create (it must hold no segment)'}),
   }
   static flags = {
+    json: jsonFlag('what was restored, where the last segment was cut, the last record'),
+    quiet: quietFlag,
     to: Flags.string({description: 'restore up to and including the record at SEGMENT:OFFSET', helpValue: 'POS', exclusive: ['to-time']}),
     'to-time': Flags.string({description: 'restore up to the last record of the newest segment created before TIME (ISO 8601)', helpValue: 'TIME', exclusive: ['to']}),
     endpoint: endpointFlag,
@@ -53,7 +67,7 @@ Exit codes: 0 restored; 2 an object does not match the manifest; 64 usage; 65 --
           shown = done
         },
       })
-      if (!this.jsonEnabled()) process.stdout.write(renderRestore(r))
+      if (!this.jsonEnabled() && reportLevel(flags, this.jsonEnabled()) !== 'quiet') process.stdout.write(renderRestore(r))
       return r
     } finally {
       progress?.finish()

@@ -44,9 +44,9 @@ Output: one line per problem, then the verdict with the totals; a clean WAL is t
 
   async run(): Promise<VerifyReport | ArchiveVerifyReport> {
     const {args, flags} = await this.parse(Verify)
+    const level = reportLevel(flags, this.jsonEnabled())
     if (isArchiveUrl(args.dir)) return this.verifyArchiveTarget(args.dir, flags)
     if (flags.deep) this.fail(ExitCode.USAGE, '--deep applies to an archive target (file:// or s3://); a WAL directory is always read in full')
-    const level = reportLevel(flags, this.jsonEnabled())
     const progress = startWalProgress('verify', args.dir, this.jsonEnabled() || level === 'quiet')
     let report: VerifyReport
     try {
