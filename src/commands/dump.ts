@@ -19,6 +19,7 @@ import {SegmentBytes} from '../core/dump/segment-bytes.js'
 import {DumpStats, StatsCollector} from '../core/dump/stats.js'
 import {dumpWal, DumpResult, DumpTarget, resolveDumpTarget} from '../core/dump/walk.js'
 import {ExitCode, WalError} from '../core/errors.js'
+import {INTERRUPT_SIGNALS, InterruptSignal, signalExitCode} from '../core/interrupt.js'
 import {parseDuration} from '../core/units.js'
 
 export type {RecordJson as DumpRecordJson, DamageJson as DumpDamageJson} from '../cli/dump/json-fields.js'
@@ -214,12 +215,13 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
   private async follow(target: DumpTarget, result: DumpResult, filter: DumpFilter, window: DumpWindow, out: Output, intervalMs: number) {
     let stop = false
     let wake: (() => void) | undefined
-    const onSignal = (): void => {
+    // Like tail -f: a signal ends the follow once what was read is written out; the exit code says which (128 + n).
+    const onSignal = (signal: InterruptSignal): void => {
       stop = true
+      process.exitCode = signalExitCode(signal)
       wake?.()
     }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
+    for (const signal of INTERRUPT_SIGNALS) process.on(signal, onSignal)
     try {
       // --limit is the window's: followWal counts nothing against it, and stops when the window is full.
       return await followWal(target, result.last, filter, window, {
@@ -237,8 +239,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
         }),
       })
     } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      for (const signal of INTERRUPT_SIGNALS) process.off(signal, onSignal)
     }
   }
 
