@@ -47,6 +47,9 @@ The WAL's writer lock is held from before the write pointer is recovered until t
     73: 'a new segment cannot be created',
     74: '',
     75: 'another walctl writer holds the WAL\'s lock',
+    129: '',
+    130: '',
+    143: '',
   }
   static args = {
     dir: walDirArg,

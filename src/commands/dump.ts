@@ -60,6 +60,9 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     64: '',
     66: 'no such directory or file, no segments, permission denied; a segment, position or offset asked for that does not exist',
     74: '',
+    129: '--follow ended by SIGHUP (SIGINT: 130, SIGTERM: 143) once what was read was written out',
+    130: '',
+    143: '',
   }
   static args = {
     path: Args.string({name: 'PATH', required: true, ignoreStdin: true, description: 'WAL directory, Shardex index root, or a single segment file'}),

@@ -43,6 +43,9 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
     73: '--archive: the archive cannot be written',
     74: '',
     75: 'another walctl writer holds the WAL\'s lock',
+    129: '',
+    130: '',
+    143: '',
   }
   static args = {dir: walDirArg}
   static flags = {

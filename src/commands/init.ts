@@ -29,6 +29,9 @@ export default class Init extends WalCommand {
     73: 'DIR already holds segments, or it or the segment cannot be created',
     74: '',
     75: 'another walctl writer holds the WAL\'s lock',
+    129: '',
+    130: '',
+    143: '',
   }
   static args = {dir: walDirArg}
   static flags = {

@@ -29,6 +29,9 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
     73: 'the quarantine or a rewritten segment cannot be created',
     74: '',
     75: 'another walctl writer holds the WAL\'s lock',
+    129: '',
+    130: '',
+    143: '',
   }
   static args = {dir: walDirArg}
   static flags = {

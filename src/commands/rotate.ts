@@ -25,6 +25,9 @@ export default class Rotate extends WalCommand {
     73: 'the new segment cannot be created',
     74: '',
     75: 'another walctl writer holds the WAL\'s lock',
+    129: '',
+    130: '',
+    143: '',
   }
   static args = {dir: walDirArg}
   static flags = {
