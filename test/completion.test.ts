@@ -51,7 +51,8 @@ test('bash: registered with -o default and -o bashdefault, so that bash complete
 test('bash: commands, flags at any position (also after a path), and no sed or other error', (t) => {
   t.deepEqual(complete(['walctl', '']), ids)
   t.deepEqual(complete(['walctl', 've']), ['verify'])
-  t.deepEqual(complete(['walctl', 're']), ['recover'])
+  t.deepEqual(complete(['walctl', 're']), ['recover', 'restore'])
+  t.deepEqual(complete(['walctl', 'rec']), ['recover'])
   t.deepEqual(complete(['walctl', 'verify', './wal', '--q']), ['--quiet'])
   t.deepEqual(complete(['walctl', 'verify', '--q']), ['--quiet'])
   t.deepEqual(complete(['walctl', 'dump', '/var/lib/shardex/index', '--from', '2:89', '--dam']), ['--damaged-only'])
