@@ -10,6 +10,8 @@ import type {CaseOutcome, Failure} from './oracle.js'
 import {writeWal} from './oracle.js'
 import type {CaseRequest} from './worker.js'
 
+/** Extra time for a case that also runs bin/run.js twice (node start-up on a busy machine). */
+const CLI_ALLOWANCE_MS = 60_000
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 
 export interface CampaignOptions {
@@ -49,8 +51,14 @@ export interface CampaignSummary {
   cliCases: number
   /** Resynced records that were never written where they were found (counted, not failures). */
   inventedResynced: number
-  /** Mean time of a case in a worker, timeouts excluded. */
+  /** Mean, median and 99th percentile time of a case in a worker, timeouts excluded. */
   msPerCase: number
+  msMedian: number
+  msP99: number
+  /** Mean CPU time of a case in its worker (bin/run.js children not included). */
+  cpuMsPerCase: number
+  /** The slowest cases that finished. */
+  slowest: Array<{id: string; ms: number}>
   wallSeconds: number
   workers: number
 }
@@ -64,6 +72,16 @@ interface Slot {
   dir: string
   busy?: {req: CaseRequest; timer: NodeJS.Timeout; started: number}
   stderr: string
+}
+
+/** The case's mutations (and kinds), rebuilt in the parent; a generator bug must not end the campaign. */
+function describeCase(seed: number, index: number): {mutations: string[]; kinds: string[]} {
+  try {
+    const c = buildCase(seed, index)
+    return {mutations: c.mutations, kinds: c.kinds}
+  } catch (error) {
+    return {mutations: [`(the generator failed: ${(error as Error).message})`], kinds: ['generator']}
+  }
 }
 
 function bump(m: Record<string, number>, k: string, n = 1): void {
@@ -85,10 +103,10 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
   const first = o.first ?? 0
   const started = Date.now()
   const deadline = o.minutes === undefined ? Infinity : started + o.minutes * 60_000
-  const summary: CampaignSummary = {seed: o.seed, first, cases: 0, failedCases: 0, failures: [], byCheck: {}, byKind: {}, verdicts: {}, cliCases: 0, inventedResynced: 0, msPerCase: 0, wallSeconds: 0, workers: o.workers}
+  const summary: CampaignSummary = {seed: o.seed, first, cases: 0, failedCases: 0, failures: [], byCheck: {}, byKind: {}, verdicts: {}, cliCases: 0, inventedResynced: 0, msPerCase: 0, msMedian: 0, msP99: 0, cpuMsPerCase: 0, slowest: [], wallSeconds: 0, workers: o.workers}
   let next = first
-  let caseMs = 0
-  let timedCases = 0
+  const times: Array<{id: string; ms: number}> = []
+  let cpuMs = 0
   let reproductions = 0
   const failuresFile = o.out ? path.join(o.out, 'failures.txt') : undefined
   if (o.out) {
@@ -103,10 +121,8 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
 
     const record = (req: CaseRequest, outcome: Partial<CaseOutcome> & {failures: Failure[]}, kinds: string[]): void => {
       summary.cases++
-      if (outcome.ms !== undefined) {
-        caseMs += outcome.ms
-        timedCases++
-      }
+      if (outcome.ms !== undefined) times.push({id: `${req.seed}:${req.index}`, ms: Math.round(outcome.ms)})
+      cpuMs += outcome.cpuMs ?? 0
       if (outcome.verdict) bump(summary.verdicts, outcome.verdict)
       if (req.cli) summary.cliCases++
       summary.inventedResynced += outcome.inventedResynced ?? 0
@@ -119,13 +135,17 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
       if (!failed) return
       summary.failedCases++
       const id = `${req.seed}:${req.index}`
-      const mutations = buildCase(req.seed, req.index).mutations
+      const {mutations} = describeCase(req.seed, req.index)
       for (const f of outcome.failures) {
         bump(summary.byCheck, f.check)
         summary.failures.push({id, ...f, mutations})
         if (failuresFile) fs.appendFileSync(failuresFile, `${id} ${f.check}: ${f.detail} [${mutations.join('; ') || 'no mutation'}] replay: ${replayCommand(id)}\n`)
       }
-      if (o.out && reproductions++ < 200) writeReproduction(o.out, req.seed, req.index, outcome.failures)
+      if (o.out && reproductions++ < 200) {
+        try {
+          writeReproduction(o.out, req.seed, req.index, outcome.failures)
+        } catch {}
+      }
       o.onCase?.(summary.cases, summary.failedCases)
     }
 
@@ -137,7 +157,12 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
         s.child.kill('SIGKILL')
         fs.rmSync(s.dir, {recursive: true, force: true})
       }
-      summary.msPerCase = timedCases === 0 ? 0 : caseMs / timedCases
+      const sorted = times.map((t) => t.ms).sort((a, b) => a - b)
+      summary.msPerCase = sorted.length === 0 ? 0 : sorted.reduce((a, b) => a + b, 0) / sorted.length
+      summary.cpuMsPerCase = sorted.length === 0 ? 0 : cpuMs / sorted.length
+      summary.msMedian = sorted[Math.floor(sorted.length / 2)] ?? 0
+      summary.msP99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0
+      summary.slowest = times.sort((a, b) => b.ms - a.ms).slice(0, 5)
       summary.wallSeconds = (Date.now() - started) / 1000
       if (o.out) fs.writeFileSync(path.join(o.out, 'summary.json'), JSON.stringify({...summary, failures: summary.failures.slice(0, 1000)}, null, 2) + '\n')
       resolve(summary)
@@ -150,7 +175,8 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
       }
       const index = next++
       const req: CaseRequest = {seed: o.seed, index, cli: o.cliEvery > 0 && index % o.cliEvery === 0}
-      const timer = setTimeout(() => hang(slot), o.timeoutMs)
+      // bin/run.js has its own 30 s deadline per command (a miss is a cli-hang failure).
+      const timer = setTimeout(() => hang(slot), o.timeoutMs + (req.cli ? CLI_ALLOWANCE_MS : 0))
       slot.busy = {req, timer, started: Date.now()}
       slot.child.send(req)
     }
@@ -167,7 +193,7 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
       slot.child.removeAllListeners('exit')
       slot.child.kill('SIGKILL')
       fs.rmSync(slot.dir, {recursive: true, force: true})
-      const kinds = buildCase(busy.req.seed, busy.req.index).kinds
+      const {kinds} = describeCase(busy.req.seed, busy.req.index)
       record(busy.req, {failures: [{check, detail: `${detail}${step ? ` (during ${step})` : ''}`}]}, kinds)
       slots[slots.indexOf(slot)] = spawn()
     }

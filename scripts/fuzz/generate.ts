@@ -44,8 +44,8 @@ export function recordBytes(payload: Buffer): Buffer {
   return b
 }
 
-const SEGMENT_SIZES = {'512': 30, '1024': 10, '4096': 30, '16384': 12, '65536': 15, '262144': 2} as const
-const MAX_SEGMENTS: Record<number, number> = {512: 6, 1024: 5, 4096: 4, 16384: 3, 65536: 2, 262144: 1}
+const SEGMENT_SIZES = {'512': 30, '1024': 10, '4096': 30, '16384': 12, '65536': 15, '1048576': 2} as const
+const MAX_SEGMENTS: Record<number, number> = {512: 6, 1024: 5, 4096: 4, 16384: 3, 65536: 2, 1048576: 1}
 
 function payloadLength(rng: Rng, max: number, big: boolean): number {
   const kind = rng.weighted({one: 8, tiny: big ? 5 : 20, small: 30, medium: 20, large: big ? 25 : 10, nearMax: 7, max: 5})
@@ -164,7 +164,7 @@ export function buildCase(seed: number, index: number): FuzzCase {
   segments.forEach((b, i) => files.set(segmentFileName(i + 1), b))
   const c: FuzzCase = {id: `${seed}:${index}`, seed, index, segmentSize, files, truth, appended, mutations: [], kinds: []}
   // The large segments are there for the adversarial patterns: one covers the whole data area.
-  if (segmentSize >= 262144) mutate(c, rng, 'pattern')
+  if (segmentSize >= 1048576) mutate(c, rng, 'pattern')
   const count = rng.weighted({0: 5, 1: 45, 2: 30, 3: 12, 4: 8})
   for (let m = 0; m < Number(count); m++) mutate(c, rng)
   return c

@@ -40,6 +40,11 @@ function pickOffset(c: FuzzCase, rng: Rng, file: string, size: number): number {
   return Math.max(0, Math.min(at, Math.max(0, size - 1)))
 }
 
+/** Buffer.fill that clamps to the file (a file may have been cut by an earlier mutation). */
+function zeroIn(buf: Buffer, from: number, to: number): void {
+  buf.fill(0, Math.min(buf.length, Math.max(0, from)), Math.min(buf.length, Math.max(0, to)))
+}
+
 function overwrite(buf: Buffer, at: number, bytes: Buffer): void {
   if (at < buf.length) bytes.copy(buf, at, 0, Math.min(bytes.length, buf.length - at))
 }
@@ -81,7 +86,7 @@ function truncate(c: FuzzCase, rng: Rng, name: string, buf: Buffer): string {
 function zero(c: FuzzCase, rng: Rng, name: string, buf: Buffer): string {
   const at = pickOffset(c, rng, name, buf.length)
   const n = rng.chance(0.2) ? buf.length - at : rng.between(1, rng.pick([4, 8, 64, 512]))
-  buf.fill(0, at, Math.min(buf.length, at + n))
+  zeroIn(buf, at, at + n)
   return `zero ${name}: [${at}, ${Math.min(buf.length, at + n)})`
 }
 
@@ -170,13 +175,13 @@ function header(c: FuzzCase, rng: Rng, name: string, buf: Buffer): string {
       buf.writeBigUInt64LE(FUTURE, FIELD.modifiedAt.offset)
       break
     case 'createdAfterModified':
-      buf.writeBigUInt64LE(buf.readBigUInt64LE(FIELD.modifiedAt.offset) + 1_000_000n, FIELD.createdAt.offset)
+      buf.writeBigUInt64LE((buf.readBigUInt64LE(FIELD.modifiedAt.offset) + 1_000_000n) & 0xffff_ffff_ffff_ffffn, FIELD.createdAt.offset)
       break
     case 'walReserved':
       buf[FIELD.walReserved.offset + rng.int(FIELD.walReserved.size)] = rng.between(1, 255)
       break
     default:
-      buf.fill(0, FIELD.createdAt.offset, FIELD.modifiedAt.offset + 8)
+      zeroIn(buf, FIELD.createdAt.offset, FIELD.modifiedAt.offset + 8)
   }
   return `header ${name}: ${kind}`
 }
@@ -242,15 +247,15 @@ function torn(c: FuzzCase, rng: Rng): string {
   const kind = rng.weighted({payloadTail: last ? 25 : 0, lengthZeroed: last ? 15 : 0, lengthOnly: 20, cutFile: last ? 15 : 0, garbageAfter: 15, crcOnly: 10})
   if (kind === 'payloadTail') {
     const k = rng.between(1, last!.length)
-    buf.fill(0, last!.offset + RECORD_HEADER_SIZE + last!.length - k, last!.offset + RECORD_HEADER_SIZE + last!.length)
+    zeroIn(buf, last!.offset + RECORD_HEADER_SIZE + last!.length - k, last!.offset + RECORD_HEADER_SIZE + last!.length)
     return `torn ${name}: last record @${last!.offset} lost the last ${k} payload bytes`
   }
   if (kind === 'lengthZeroed') {
-    buf.fill(0, last!.offset, last!.offset + 4)
+    zeroIn(buf, last!.offset, last!.offset + 4)
     return `torn ${name}: last record @${last!.offset} has its length zeroed, crc and data kept`
   }
   if (kind === 'cutFile') {
-    const size = last!.offset + rng.between(1, RECORD_HEADER_SIZE + last!.length - 1)
+    const size = Math.min(buf.length, last!.offset + rng.between(1, RECORD_HEADER_SIZE + last!.length - 1))
     c.files.set(name, buf.subarray(0, size))
     return `torn ${name}: file cut at ${size}, inside the last record @${last!.offset}`
   }

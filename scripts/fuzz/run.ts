@@ -42,6 +42,7 @@ if (minutes !== undefined && !(minutes > 0)) fail(`--minutes must be a positive 
 function print(s: CampaignSummary, out: string | undefined): void {
   const lines = [
     `seed ${s.seed}, cases ${s.first}..${s.first + s.cases - 1} (${s.cases}), ${s.workers} workers, ${(s.wallSeconds / 60).toFixed(2)} min, ${s.msPerCase.toFixed(1)} ms per case in a worker`,
+    `CPU time of a case in a worker: ${s.cpuMsPerCase.toFixed(1)} ms on average; wall time: median ${s.msMedian} ms, 99th percentile ${s.msP99} ms; slowest ${s.slowest.map((t) => `${t.id} ${t.ms} ms`).join(', ')}`,
     `verdicts before recover: ${Object.entries(s.verdicts).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `cases also run through bin/run.js: ${s.cliCases}`,
     `resynced records never written there (allowed, counted): ${s.inventedResynced}`,
@@ -86,7 +87,7 @@ const s = await runCampaign({
   minutes,
   workers,
   timeoutMs: int(values.timeout, 'timeout', 10, 1) * 1000,
-  cliEvery: int(values['cli-every'], 'cli-every', 50),
+  cliEvery: int(values['cli-every'], 'cli-every', 100),
   out,
   work,
   onCase: (done, failed) => {
