@@ -51,6 +51,8 @@ export interface CampaignSummary {
   cliCases: number
   /** Resynced records that were never written where they were found (counted, not failures). */
   inventedResynced: number
+  /** Some cases with such records, to look at with --replay. */
+  inventedExamples: string[]
   /** Mean, median and 99th percentile time of a case in a worker, timeouts excluded. */
   msPerCase: number
   msMedian: number
@@ -103,7 +105,7 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
   const first = o.first ?? 0
   const started = Date.now()
   const deadline = o.minutes === undefined ? Infinity : started + o.minutes * 60_000
-  const summary: CampaignSummary = {seed: o.seed, first, cases: 0, failedCases: 0, failures: [], byCheck: {}, byKind: {}, verdicts: {}, cliCases: 0, inventedResynced: 0, msPerCase: 0, msMedian: 0, msP99: 0, cpuMsPerCase: 0, slowest: [], wallSeconds: 0, workers: o.workers}
+  const summary: CampaignSummary = {seed: o.seed, first, cases: 0, failedCases: 0, failures: [], byCheck: {}, byKind: {}, verdicts: {}, cliCases: 0, inventedResynced: 0, inventedExamples: [], msPerCase: 0, msMedian: 0, msP99: 0, cpuMsPerCase: 0, slowest: [], wallSeconds: 0, workers: o.workers}
   let next = first
   const times: Array<{id: string; ms: number}> = []
   let cpuMs = 0
@@ -126,6 +128,7 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
       if (outcome.verdict) bump(summary.verdicts, outcome.verdict)
       if (req.cli) summary.cliCases++
       summary.inventedResynced += outcome.inventedResynced ?? 0
+      if ((outcome.inventedResynced ?? 0) > 0 && summary.inventedExamples.length < 5) summary.inventedExamples.push(`${req.seed}:${req.index}`)
       const failed = outcome.failures.length > 0
       for (const k of new Set(kinds.length > 0 ? kinds : ['none'])) {
         const b = (summary.byKind[k] ??= {cases: 0, failed: 0})

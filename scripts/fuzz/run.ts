@@ -45,7 +45,7 @@ function print(s: CampaignSummary, out: string | undefined): void {
     `CPU time of a case in a worker: ${s.cpuMsPerCase.toFixed(1)} ms on average; wall time: median ${s.msMedian} ms, 99th percentile ${s.msP99} ms; slowest ${s.slowest.map((t) => `${t.id} ${t.ms} ms`).join(', ')}`,
     `verdicts before recover: ${Object.entries(s.verdicts).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `cases also run through bin/run.js: ${s.cliCases}`,
-    `resynced records never written there (allowed, counted): ${s.inventedResynced}`,
+    `resynced records never written there (allowed, counted): ${s.inventedResynced}${s.inventedExamples.length > 0 ? ` (e.g. in ${s.inventedExamples.join(', ')})` : ''}`,
     `failed cases: ${s.failedCases}`,
   ]
   if (s.failedCases > 0) {
