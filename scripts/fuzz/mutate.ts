@@ -315,6 +315,15 @@ function pattern(c: FuzzCase, rng: Rng, name: string, buf: Buffer, whole: boolea
   return `pattern ${name}[${from}, ${to}): ${what}`
 }
 
+function remove(c: FuzzCase, _rng: Rng, name: string): string {
+  c.files.delete(name)
+  c.truth = c.truth.filter((r) => r.file !== name)
+  return `delete ${name}`
+}
+
+type Mutator = (c: FuzzCase, rng: Rng, name: string, buf: Buffer) => string
+const MUTATORS: Record<Exclude<MutationKind, 'pattern'>, Mutator> = {flip, truncate, zero, dup, insert, length, header, delete: remove, rename, copy, resize, torn}
+
 /** Applies one mutation (of `force` kind, or a random one) to the case. */
 export function mutate(c: FuzzCase, rng: Rng, force?: MutationKind): void {
   const names = segmentNames(c)
@@ -326,49 +335,7 @@ export function mutate(c: FuzzCase, rng: Rng, force?: MutationKind): void {
   const kind = force ?? rng.weighted(MUTATION_WEIGHTS)
   const name = rng.pick(names)
   const buf = c.files.get(name)!
-  let line: string
-  switch (kind) {
-    case 'flip':
-      line = flip(c, rng, name, buf)
-      break
-    case 'truncate':
-      line = truncate(c, rng, name, buf)
-      break
-    case 'zero':
-      line = zero(c, rng, name, buf)
-      break
-    case 'dup':
-      line = dup(c, rng, name, buf)
-      break
-    case 'insert':
-      line = insert(c, rng, name, buf)
-      break
-    case 'length':
-      line = length(c, rng, name, buf)
-      break
-    case 'header':
-      line = header(c, rng, name, buf)
-      break
-    case 'delete':
-      c.files.delete(name)
-      c.truth = c.truth.filter((r) => r.file !== name)
-      line = `delete ${name}`
-      break
-    case 'rename':
-      line = rename(c, rng, name)
-      break
-    case 'copy':
-      line = copy(c, rng, name, buf)
-      break
-    case 'resize':
-      line = resize(c, rng, name, buf)
-      break
-    case 'torn':
-      line = torn(c, rng)
-      break
-    default:
-      line = pattern(c, rng, name, buf, force === 'pattern')
-  }
-  c.mutations.push(line)
+  // A forced pattern covers the whole data area (the large adversarial segments).
+  c.mutations.push(kind === 'pattern' ? pattern(c, rng, name, buf, force === 'pattern') : MUTATORS[kind](c, rng, name, buf))
   c.kinds.push(kind)
 }

@@ -33,6 +33,13 @@ try {
 }
 
 const work = values.work ?? path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `walctl-fuzz-${process.pid}`)
+// Ctrl-C reaches the workers too (one process group); the scratch space goes with them.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    fs.rmSync(work, {recursive: true, force: true})
+    process.exit(128 + os.constants.signals[signal])
+  })
+}
 const cores = os.availableParallelism()
 // The dump's settling re-reads sleep: twice as many workers as cores keeps the cores busy.
 const workers = int(values.workers, 'workers', Math.max(2, 2 * cores), 1)
@@ -74,6 +81,7 @@ if (values.replay !== undefined) {
   for (const f of s.failures) process.stdout.write(`FAILED ${f.check}: ${f.detail}\n`)
   const dir = writeReproduction(out, seed, index, s.failures)
   process.stdout.write(`${s.failures.length === 0 ? 'passed' : 'failed'} in ${s.wallSeconds.toFixed(1)} s; the WAL bytes and case.json: ${dir}\n`)
+  fs.rmSync(work, {recursive: true, force: true})
   process.exit(s.failures.length === 0 ? 0 : 1)
 }
 
