@@ -113,6 +113,8 @@ function insert(c: FuzzCase, rng: Rng, name: string, buf: Buffer): string {
   let next = Buffer.concat([buf.subarray(0, at), bytes, buf.subarray(at)])
   if (keepSize) next = next.subarray(0, buf.length)
   for (const r of recordsOf(c, name)) if (r.offset >= at) r.offset += bytes.length
+  // A copy of the bytes just before `at` repeats the whole records among them.
+  if (kind === 'copy') copyTruth(c, name, at - bytes.length, bytes.length, name, at, next.length)
   c.files.set(name, next)
   return `insert ${name}@${at}: ${bytes.length} ${kind} bytes${keepSize ? ', size kept' : ', file grows'}`
 }
