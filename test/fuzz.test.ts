@@ -9,7 +9,7 @@ import {buildCase, FuzzCase} from '../scripts/fuzz/generate.js'
 import {runCase} from '../scripts/fuzz/oracle.js'
 import {tempDir} from './helpers/fixtures.js'
 
-const SEED = 11
+const SEED = 3
 const CASES = 300
 
 /** Scratch space on a tmpfs when there is one: recover fsyncs every copy it makes. */
@@ -19,6 +19,8 @@ function scratch(t: {teardown: (fn: () => void) => void}): string {
   return dir
 }
 
+// Seed 3 is chosen because its first 300 cases hold each class of defect known on the code before issue 11
+// (quadratic resync, a lone segment of 89-96 bytes, a gap to wal_9999999.log); see docs/RELIABILITY.md.
 test(`fuzz slice: seed ${SEED}, ${CASES} cases keep every promise of issue 11`, async (t) => {
   const out = tempDir('walctl-fuzz-out-')
   const s = await runCampaign({seed: SEED, cases: CASES, workers: 4, timeoutMs: 5000, cliEvery: 50, out, work: scratch(t)})
