@@ -4,6 +4,8 @@ import * as path from 'node:path'
 import {dumpWal, resolveDumpTarget} from '../../src/core/dump/walk.js'
 import {WalError} from '../../src/core/errors.js'
 import {recoverWal, RecoverMode} from '../../src/core/recover.js'
+import {WalManager} from '../../src/core/manager.js'
+import {segmentFileName} from '../../src/core/names.js'
 import {scanWal} from '../../src/core/scan.js'
 import {VERDICT_EXIT} from '../../src/core/verify.js'
 
@@ -69,4 +71,16 @@ export function recover(dir: string, mode: RecoverMode): Recovered {
 /** An error walctl means to raise (it carries a documented exit code); anything else is a bug. */
 export function walErrorCode(error: unknown): number | undefined {
   return error instanceof WalError ? error.exitCode : undefined
+}
+
+/** Appends one record as `walctl append` does (open, append with rotation, sync, close). */
+export function append(dir: string, payload: Buffer): {file: string; offset: number} {
+  const manager = WalManager.open(dir)
+  try {
+    const at = manager.append(payload)
+    manager.sync()
+    return {file: segmentFileName(at.segment), offset: at.offset}
+  } finally {
+    manager.close()
+  }
 }

@@ -206,7 +206,7 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
     const spawn = (): Slot => {
       const dir = path.join(o.work, `worker-${process.pid}-${spawned++}`)
       const child = fork(path.join(HERE, 'worker.ts'), [], {
-        execArgv: ['--import=tsx'],
+        execArgv: ['--import=tsx', '--expose-gc'],
         env: {...process.env, WALCTL_FUZZ_WORK: dir, NO_COLOR: '1'},
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       })

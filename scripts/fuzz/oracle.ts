@@ -6,7 +6,7 @@ import * as path from 'node:path'
 import {parseSegmentFileName} from '../../src/core/names.js'
 import {walctl} from '../../test/helpers/cli.js'
 import {shardexOpen} from '../../test/helpers/corrupt.js'
-import {dump, MODES, RecoverMode, recover, SeenRecord, verify, Verified, walErrorCode} from './adapter.js'
+import {append, dump, MODES, RecoverMode, recover, SeenRecord, verify, Verified, walErrorCode} from './adapter.js'
 import {FuzzCase, truthKey} from './generate.js'
 
 export interface Failure {
@@ -99,7 +99,7 @@ class Checker {
   }
 
   /** Runs one library call: a WalError is an answer (its code must be documented), anything else a failure. */
-  guard<T>(op: string, fn: () => T): {value?: T; code?: number} {
+  guard<T>(op: string, fn: () => T): {value?: T; code?: number; message?: string} {
     this.step(op)
     try {
       return {value: fn()}
@@ -109,9 +109,30 @@ class Checker {
       if (code === undefined) this.fail('exception', `${op}: ${e?.name ?? typeof error}: ${String(e?.message ?? error).split('\n')[0]} ${(e?.stack ?? '').split('\n').find((l) => l.includes('/src/')) ?? ''}`.trim())
       else if (code === 70) this.fail('exit-70', `${op}: ${e.message}`)
       else if (!LIBRARY_CODES.has(code)) this.fail('bad-exit', `${op}: exit ${code}: ${e.message}`)
-      return {code}
+      return {code, message: e?.message}
     }
   }
+}
+
+/**
+ * One record appended: it must be listed where append said, after every record listed before, with nothing
+ * else changed; on a clean WAL append must take it.
+ */
+function checkAppend(k: Checker, dir: string, before: Verified, label: string, payload: Buffer): void {
+  const a = k.guard(`append ${label}`, () => append(dir, payload))
+  if (!a.value) {
+    if (before.verdict === 'clean' && a.code !== undefined) k.fail('append-refused', `verify says clean but append ${label} failed with exit ${a.code}: ${a.message}`)
+    return
+  }
+  const v = k.guard(`verify after append ${label}`, () => verify(dir))
+  if (!v.value) return
+  const after = v.value.records
+  const last = after[after.length - 1]
+  const at = `${a.value.file}@${a.value.offset}`
+  if (!last || `${last.file}@${last.offset}` !== at || !last.payload.equals(payload) || after.length !== before.records.length + 1 || notSubsequence(before.records, after) >= 0) {
+    k.fail('append-lost', `append ${label} returned ${at}; verify then lists ${after.length} records (${before.records.length} before), the last ${last ? where(last) : 'none'}`)
+  }
+  if (before.verdict === 'clean' && v.value.verdict !== 'clean') k.fail('append-lost', `append ${label} on a clean WAL left it ${v.value.verdict}`)
 }
 
 function checkRecover(k: Checker, c: FuzzCase, root: string, mode: RecoverMode, before: Verified | undefined, exitCodes: Record<string, number>): void {
@@ -165,7 +186,11 @@ function checkRecover(k: Checker, c: FuzzCase, root: string, mode: RecoverMode, 
   const again = snapshot(dir)
   const d = diff(after, again)
   if (second.value && (second.value.changed || second.value.exitCode !== 0 || d)) k.fail('second-recover-changed', `a second recover --mode ${mode}: exit ${second.value.exitCode}, changed ${second.value.changed}${d ? `, ${d}` : ''}`)
+  // The newest segment takes appends after a repair (one mode per case keeps cases cheap).
+  if (MODES[c.index % MODES.length] === mode && v.value.verdict === 'clean') checkAppend(k, dir, v.value, `after recover --mode ${mode}`, appendPayload(c))
 }
+
+const appendPayload = (c: FuzzCase): Buffer => Buffer.from(`fuzz-append ${c.id}`)
 
 function checkCli(k: Checker, dir: string, lib: Verified | undefined): void {
   const before = snapshot(dir)
@@ -223,6 +248,7 @@ export function runCase(c: FuzzCase, root: string, options: {cli: boolean; step?
   }
   for (const mode of MODES) checkRecover(k, c, root, mode, before, exitCodes)
   if (options.cli) checkCli(k, dir, before)
+  if (before) checkAppend(k, dir, before, 'to the mutated WAL', appendPayload(c))
   return {
     id: c.id,
     failures: k.failures,

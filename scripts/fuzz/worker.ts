@@ -16,6 +16,7 @@ export interface CaseRequest {
 const work = process.env.WALCTL_FUZZ_WORK!
 const stepFile = path.join(work, 'step')
 fs.mkdirSync(work, {recursive: true})
+let done = 0
 
 process.on('message', (req: CaseRequest) => {
   const root = path.join(work, `case-${req.index}`)
@@ -31,6 +32,8 @@ process.on('message', (req: CaseRequest) => {
     reply = {outcome: {id: `${req.seed}:${req.index}`, failures: [{check: 'harness-error', detail: `${e?.name}: ${e?.message} ${(e?.stack ?? '').split('\n').slice(1, 3).join(' ')}`}]}}
   }
   fs.rmSync(root, {recursive: true, force: true})
+  // A segment mapped by append stays mapped (and its tmpfs pages held) until its Buffer is collected.
+  if (++done % 100 === 0) (globalThis as {gc?: () => void}).gc?.()
   process.send!(reply)
 })
 process.send!({ready: true})
