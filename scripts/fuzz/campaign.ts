@@ -214,7 +214,7 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
       child.stderr!.on('data', (d: Buffer) => {
         slot.stderr = (slot.stderr + d.toString()).slice(-2000)
       })
-      child.on('message', (m: {ready?: boolean; outcome?: CaseOutcome; kinds?: string[]}) => {
+      child.on('message', (m: {ready?: boolean; outcome?: CaseOutcome; kinds?: string[]; restart?: boolean}) => {
         if (m.ready) {
           dispatch(slot)
           return
@@ -224,7 +224,15 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
         clearTimeout(busy.timer)
         slot.busy = undefined
         record(busy.req, m.outcome!, m.kinds ?? [])
-        dispatch(slot)
+        if (!m.restart) {
+          dispatch(slot)
+          return
+        }
+        // A worker that grew too large starts afresh, so that one case's memory does not fail the next.
+        slot.child.removeAllListeners('exit')
+        slot.child.kill('SIGKILL')
+        fs.rmSync(slot.dir, {recursive: true, force: true})
+        slots[slots.indexOf(slot)] = spawn()
       })
       child.on('exit', (code, signal) => {
         if (slot.busy) lose(slot, 'crash', `the worker died (${signal ?? `exit ${code}`}): ${slot.stderr.trim().split('\n').slice(-3).join(' | ')}`)

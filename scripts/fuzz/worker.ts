@@ -17,6 +17,7 @@ const work = process.env.WALCTL_FUZZ_WORK!
 const stepFile = path.join(work, 'step')
 fs.mkdirSync(work, {recursive: true})
 let done = 0
+const MAX_RSS = Number(process.env.WALCTL_FUZZ_MAX_RSS_MB ?? 512) * 2 ** 20
 
 process.on('message', (req: CaseRequest) => {
   const root = path.join(work, `case-${req.index}`)
@@ -32,6 +33,12 @@ process.on('message', (req: CaseRequest) => {
     reply = {outcome: {id: `${req.seed}:${req.index}`, failures: [{check: 'harness-error', detail: `${e?.name}: ${e?.message} ${(e?.stack ?? '').split('\n').slice(1, 3).join(' ')}`}]}}
   }
   fs.rmSync(root, {recursive: true, force: true})
+  // Cases are at most a few MiB: memory far beyond that was taken on the word of a crafted length.
+  const rss = process.memoryUsage().rss
+  if (rss > MAX_RSS) {
+    ;(reply.outcome as {failures: unknown[]}).failures.push({check: 'memory', detail: `the worker's resident memory reached ${Math.round(rss / 2 ** 20)} MiB (limit ${MAX_RSS / 2 ** 20} MiB)`})
+    reply.restart = true
+  }
   // A segment mapped by append stays mapped (and its tmpfs pages held) until its Buffer is collected.
   if (++done % 100 === 0) (globalThis as {gc?: () => void}).gc?.()
   process.send!(reply)
