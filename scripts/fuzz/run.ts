@@ -71,7 +71,7 @@ function print(s: CampaignSummary, out: string | undefined): void {
 
 if (values.replay !== undefined) {
   const m = /^(\d+):(\d+)$/.exec(values.replay)
-  if (!m) fail(`--replay takes SEED:CASE, not ${values.replay}`)
+  if (!m || Number(m[1]) > 0xffff_ffff || !Number.isSafeInteger(Number(m[2]))) fail(`--replay takes SEED:CASE (a seed below 2^32), not ${values.replay}`)
   const seed = Number(m[1])
   const index = Number(m[2])
   const c = buildCase(seed, index)
@@ -86,6 +86,7 @@ if (values.replay !== undefined) {
 }
 
 const seed = int(values.seed, 'seed', 1)
+if (seed > 0xffff_ffff) fail(`--seed must be below 2^32, not ${seed}`)
 const cases = int(values.cases, 'cases', 1000, 1)
 const out = values.out ?? path.join(os.tmpdir(), `walctl-fuzz-${seed}`)
 let lastShown = Date.now()
