@@ -73,6 +73,7 @@ interface Slot {
   child: ChildProcess
   dir: string
   busy?: {req: CaseRequest; timer: NodeJS.Timeout; started: number}
+  ready: boolean
   stderr: string
 }
 
@@ -117,7 +118,7 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
   }
   fs.mkdirSync(o.work, {recursive: true})
 
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const slots: Slot[] = []
     let spawned = 0
 
@@ -210,12 +211,13 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
         env: {...process.env, WALCTL_FUZZ_WORK: dir, NO_COLOR: '1'},
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       })
-      const slot: Slot = {child, dir, stderr: ''}
+      const slot: Slot = {child, dir, ready: false, stderr: ''}
       child.stderr!.on('data', (d: Buffer) => {
         slot.stderr = (slot.stderr + d.toString()).slice(-2000)
       })
       child.on('message', (m: {ready?: boolean; outcome?: CaseOutcome; kinds?: string[]; restart?: boolean}) => {
         if (m.ready) {
+          slot.ready = true
           dispatch(slot)
           return
         }
@@ -235,7 +237,15 @@ export function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
         slots[slots.indexOf(slot)] = spawn()
       })
       child.on('exit', (code, signal) => {
-        if (slot.busy) lose(slot, 'crash', `the worker died (${signal ?? `exit ${code}`}): ${slot.stderr.trim().split('\n').slice(-3).join(' | ')}`)
+        const lines = slot.stderr.trim().split('\n')
+        const why = `${signal ?? `exit ${code}`}: ${lines.find((l) => /Error|error:/.test(l)) ?? lines.slice(-3).join(' | ')}`
+        if (slot.busy) lose(slot, 'crash', `the worker died (${why})`)
+        else if (!slot.ready && !finished) {
+          // A worker that cannot even start would leave the campaign waiting for ever.
+          finished = true
+          for (const s of slots) s.child.kill('SIGKILL')
+          reject(new Error(`a fuzz worker failed to start (${why})`))
+        }
       })
       return slot
     }

@@ -46,6 +46,15 @@ const workers = int(values.workers, 'workers', Math.max(2, 2 * cores), 1)
 const minutes = values.minutes === undefined ? undefined : Number(values.minutes)
 if (minutes !== undefined && !(minutes > 0)) fail(`--minutes must be a positive number, not ${values.minutes}`)
 
+/** The scratch space goes whatever the campaign's end. */
+async function cleaningUp<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p
+  } finally {
+    fs.rmSync(work, {recursive: true, force: true})
+  }
+}
+
 function print(s: CampaignSummary, out: string | undefined): void {
   const lines = [
     `seed ${s.seed}, cases ${s.first}..${s.first + s.cases - 1} (${s.cases}), ${s.workers} workers, ${(s.wallSeconds / 60).toFixed(2)} min, ${s.msPerCase.toFixed(1)} ms per case in a worker`,
@@ -77,11 +86,10 @@ if (values.replay !== undefined) {
   const c = buildCase(seed, index)
   process.stdout.write(`case ${c.id}: segment size ${c.segmentSize}, ${c.appended} records appended, files ${[...c.files].map(([n, b]) => `${n} (${b.length})`).join(', ')}\nmutations:\n${c.mutations.map((l) => `  ${l}`).join('\n') || '  none'}\n`)
   const out = values.out ?? path.join(os.tmpdir(), 'walctl-fuzz-replay')
-  const s = await runCampaign({seed, first: index, cases: 1, workers: 1, timeoutMs: int(values.timeout, 'timeout', 60, 1) * 1000, cliEvery: 1, work})
+  const s = await cleaningUp(runCampaign({seed, first: index, cases: 1, workers: 1, timeoutMs: int(values.timeout, 'timeout', 60, 1) * 1000, cliEvery: 1, work}))
   for (const f of s.failures) process.stdout.write(`FAILED ${f.check}: ${f.detail}\n`)
   const dir = writeReproduction(out, seed, index, s.failures)
   process.stdout.write(`${s.failures.length === 0 ? 'passed' : 'failed'} in ${s.wallSeconds.toFixed(1)} s; the WAL bytes and case.json: ${dir}\n`)
-  fs.rmSync(work, {recursive: true, force: true})
   process.exit(s.failures.length === 0 ? 0 : 1)
 }
 
@@ -90,7 +98,7 @@ if (seed > 0xffff_ffff) fail(`--seed must be below 2^32, not ${seed}`)
 const cases = int(values.cases, 'cases', 1000, 1)
 const out = values.out ?? path.join(os.tmpdir(), `walctl-fuzz-${seed}`)
 let lastShown = Date.now()
-const s = await runCampaign({
+const s = await cleaningUp(runCampaign({
   seed,
   cases,
   minutes,
@@ -104,7 +112,6 @@ const s = await runCampaign({
     lastShown = Date.now()
     process.stderr.write(`fuzz: ${done} cases, ${failed} failed\n`)
   },
-})
-fs.rmSync(work, {recursive: true, force: true})
+}))
 print(s, out)
 process.exit(s.failedCases === 0 ? 0 : 1)
