@@ -1,0 +1,143 @@
+// Resync past damage: range CRCs against an independent CRC, no record
+// invented from a fragment inside a damaged record, and linear time on the
+// adversarial patterns that made the old resync quadratic.
+import {randomBytes, randomInt} from 'node:crypto'
+import test from 'ava'
+import {crc32 as oracle} from 'crc'
+import {crc32} from '../src/core/crc.js'
+import {encodeHeader, FIRST_RECORD_OFFSET} from '../src/core/format.js'
+import {CrcPrefix, shiftZeros} from '../src/core/read/crc-range.js'
+import {scanRecords} from '../src/core/records.js'
+
+const MiB = 1024 * 1024
+
+function record(payload: Buffer): Buffer {
+  const out = Buffer.alloc(8 + payload.length)
+  out.writeUInt32LE(payload.length, 0)
+  out.writeUInt32LE(crc32(payload), 4)
+  payload.copy(out, 8)
+  return out
+}
+
+function segment(size: number, ...parts: Buffer[]): Buffer {
+  const buf = Buffer.alloc(size)
+  encodeHeader(1_700_000_000_000_000n).copy(buf, 0)
+  let at = FIRST_RECORD_OFFSET
+  for (const p of parts) {
+    p.copy(buf, at)
+    at += p.length
+  }
+  return buf
+}
+
+function listed(buf: Buffer): Array<{offset: number; resynced: boolean}> {
+  const out: Array<{offset: number; resynced: boolean}> = []
+  scanRecords(buf, {onRecord: (offset, _length, _crc, resynced) => void out.push({offset, resynced})})
+  return out
+}
+
+test('range CRCs from prefix registers equal the crc package on random ranges, strides and lengths', (t) => {
+  for (const size of [1, 17, 4096, 3 * MiB + 5]) {
+    const buf = randomBytes(size)
+    const prefix = new CrcPrefix(buf, size)
+    for (let i = 0; i < 400; i++) {
+      const a = randomInt(size + 1)
+      const e = a + randomInt(size - a + 1)
+      if (prefix.crc(a, e) !== oracle(buf.subarray(a, e))) t.fail(`size ${size}: [${a}, ${e})`)
+    }
+  }
+  // Edges of the byte-sliced zero-run maps.
+  for (const n of [0, 1, 255, 256, 257, 65_535, 65_536, 16_777_215, 16_777_216, 2 ** 32 - 1]) {
+    let r = 0x12345678
+    if (n < 70_000) {
+      for (let i = 0; i < n; i++) r = shiftZeros(r, 1)
+      t.is(shiftZeros(0x12345678, n), r, `${n} zero bytes`)
+    } else {
+      t.is(shiftZeros(shiftZeros(0x12345678, n - 65_536), 65_536), shiftZeros(0x12345678, n), `${n} zero bytes composed`)
+    }
+  }
+})
+
+test('a record embedded in a damaged record (bad length) is not invented; the next real record is found', (t) => {
+  const inner = record(Buffer.from('an embedded record-shaped fragment'))
+  const outerPayload = Buffer.concat([Buffer.from([1, 2, 3, 4]), inner, Buffer.alloc(20, 0xff)])
+  const outer = record(outerPayload)
+  const after = [record(Buffer.from('first real record after')), record(Buffer.from('second real record after'))]
+  const buf = segment(64 * 1024, outer, ...after)
+  t.deepEqual(listed(buf).map((r) => r.offset), [FIRST_RECORD_OFFSET, FIRST_RECORD_OFFSET + outer.length, FIRST_RECORD_OFFSET + outer.length + after[0].length])
+  // The outer record's length field damaged: past the capacity, and shrunk to end at the fragment.
+  for (const length of [0x00ff_ffff, 4]) {
+    const bad = Buffer.from(buf)
+    bad.writeUInt32LE(length, FIRST_RECORD_OFFSET)
+    const recs = listed(bad)
+    t.false(recs.some((r) => r.offset === FIRST_RECORD_OFFSET + 12), `length ${length}: the fragment at 101 is not a record`)
+    t.deepEqual(recs, [{offset: FIRST_RECORD_OFFSET + outer.length, resynced: true}, {offset: FIRST_RECORD_OFFSET + outer.length + after[0].length, resynced: true}])
+    const scan = scanRecords(bad)
+    t.is(scan.damage.length, 1)
+    t.is(scan.damage[0].offset, FIRST_RECORD_OFFSET)
+    t.is(scan.damage[0].end, FIRST_RECORD_OFFSET + outer.length)
+    t.true(scan.damage[0].hidesRecords)
+  }
+})
+
+test('a resynced record is confirmed by the zero tail or the segment end, and scanning goes on from it', (t) => {
+  const a = record(Buffer.from('aaaa'))
+  const last = record(Buffer.from('the last record'))
+  const buf = segment(4096, a, Buffer.from([9, 9, 9, 9, 9, 9, 9]), last)
+  const recs = listed(buf)
+  t.deepEqual(recs.map((r) => r.offset), [FIRST_RECORD_OFFSET, FIRST_RECORD_OFFSET + a.length + 7])
+  t.true(recs[1].resynced)
+  // The same record ending exactly at the segment's end.
+  const exact = segment(FIRST_RECORD_OFFSET + a.length + 7 + last.length, a, Buffer.from([9, 9, 9, 9, 9, 9, 9]), last)
+  t.is(listed(exact).length, 2)
+  // A record after damage followed by more damage is not confirmed: what follows it is neither valid nor zero.
+  const lone = segment(4096, a, Buffer.from([9, 9, 9, 9, 9, 9, 9]), last, Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]))
+  t.deepEqual(listed(lone).map((r) => r.offset), [FIRST_RECORD_OFFSET])
+})
+
+/** The patterns that made resync quadratic: each candidate used to cost a CRC of its claimed length. */
+export const ADVERSARIAL: Record<string, (body: Buffer) => void> = {
+  'repeated 00 00 08 00': (b) => {
+    for (let i = 0; i + 4 <= b.length; i += 4) b.writeUInt32BE(0x0000_0800, i)
+  },
+  'repeated 00 00 20 00': (b) => {
+    for (let i = 0; i + 4 <= b.length; i += 4) b.writeUInt32BE(0x0000_2000, i)
+  },
+  'repeated 0x03': (b) => void b.fill(3),
+  'lengths that end just past the capacity': (b) => {
+    for (let i = 0; i + 8 <= b.length; i += 8) b.writeUInt32LE(b.length - i - 7, i)
+  },
+  'valid-looking headers with wrong CRCs': (b) => {
+    for (let i = 0; i + 24 <= b.length; i += 24) {
+      b.writeUInt32LE(16, i)
+      b.writeUInt32LE(0xdead_beef, i + 4)
+      b.fill(0x41, i + 8, i + 24)
+    }
+  },
+  'a chain of plausible lengths': (b) => {
+    for (let i = 0; i + 8 <= b.length;) {
+      const length = 1 + (i % 61)
+      if (i + 8 + length > b.length) break
+      b.writeUInt32LE(length, i)
+      b.writeUInt32LE(0x1234_5678, i + 4)
+      b.fill(0x07, i + 8, i + 8 + length)
+      i += 8 + length
+    }
+  },
+}
+
+export function adversarialSegment(size: number, pattern: (body: Buffer) => void): Buffer {
+  const buf = segment(size)
+  pattern(buf.subarray(FIRST_RECORD_OFFSET))
+  return buf
+}
+
+for (const [name, fill] of Object.entries(ADVERSARIAL)) {
+  test(`16 MiB of ${name}: scanned in linear time, no record invented`, (t) => {
+    t.timeout(60_000)
+    const scan = scanRecords(adversarialSegment(16 * MiB, fill))
+    t.is(scan.records, 0)
+    t.is(scan.damage.length, 1)
+    t.is(scan.damage[0].offset, FIRST_RECORD_OFFSET)
+  })
+}
