@@ -89,12 +89,14 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
       if (flags.stats) {
         const collector = new StatsCollector()
         const progress = startWalProgress('dump', args.path, this.jsonEnabled())
+        let walked: DumpResult
         try {
-          dumpWal(target, filter, trackSegments(collector, progress))
+          walked = dumpWal(target, filter, trackSegments(collector, progress))
         } finally {
           progress.finish()
         }
         const stats = collector.result()
+        this.reportUnreadable(walked)
         if (this.jsonEnabled()) return stats
         out.write(format === 'json' || format === 'jsonl' ? JSON.stringify(stats) + '\n' : renderStats(stats, this.chalk()))
         out.flush()
@@ -124,6 +126,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
       }
       renderer.end(result)
       out.flush()
+      this.reportUnreadable(result)
       // Under --json the document is already written, streamed; oclif must not print a second one.
       if (this.jsonEnabled()) return
       return {input: target.input, dir: target.dir, segments: result.segments, records: result.records, damaged: result.damaged, stopped: result.stopped, verdict: result.verdict}
@@ -132,6 +135,10 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
         process.exitCode = 0
         return
       }
+      // What was dumped before the error stays dumped.
+      try {
+        out.flush()
+      } catch {}
       throw error
     } finally {
       bytes.close()
@@ -166,6 +173,13 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }
+  }
+
+  /** Segments the dump could not read were shown in the stream; each also gets a line on stderr, and the exit code says so (66 or 74). */
+  private reportUnreadable(result: DumpResult): void {
+    const errors = result.unreadable ?? []
+    for (const error of errors) process.stderr.write(`walctl: ${error.message}\n`)
+    if (errors.length > 0) process.exitCode = errors[0].exitCode
   }
 
   private chalk(): ChalkInstance {

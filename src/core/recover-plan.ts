@@ -3,10 +3,10 @@
 // created, and how many valid records each keeps and drops. Pure planning: it
 // changes nothing; recover.ts carries a plan out.
 import {FIRST_RECORD_OFFSET, nowMicros, RECORD_HEADER_SIZE, SegmentHeader} from './format.js'
-import {HeaderProblemKind} from './header-check.js'
+import {HeaderProblemKind, isFatalHeaderProblem} from './header-check.js'
 import * as path from 'node:path'
 import {segmentFileName} from './names.js'
-import {Problem, ProblemKind, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult} from './scan.js'
+import {missingSegmentIds, Problem, ProblemKind, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult} from './scan.js'
 
 export type RecoverMode = 'tolerate-tail' | 'point-in-time' | 'salvage'
 export const RECOVER_MODES: readonly RecoverMode[] = ['tolerate-tail', 'point-in-time', 'salvage']
@@ -76,7 +76,6 @@ export interface ModeOutcome {
   actions: SegmentAction[]
 }
 
-const FATAL_HEADER: ReadonlySet<ProblemKind> = new Set<HeaderProblemKind>(['short-file', 'bad-magic', 'bad-version', 'bad-header-size', 'bad-data-offset', 'reserved-not-zero'])
 const TIMESTAMP_KINDS: ReadonlySet<ProblemKind> = new Set<HeaderProblemKind>(['future-timestamp', 'clock-skew', 'created-after-modified'])
 
 function describe(p: Problem): string {
@@ -112,7 +111,13 @@ class Planner {
     this.now = Number(nowUs)
     for (const s of inv.scan.segments) this.byId.set(s.id, s)
     for (const p of inv.scan.problems) {
-      if (p.kind === 'missing-segment' && p.segment !== null) this.missing.push(p.segment)
+      if (p.kind === 'missing-segment' && p.segment !== null) {
+        // One problem per gap; as many ids as the planner took before gaps were ranges (1,000).
+        for (const id of missingSegmentIds(p)) {
+          if (this.missing.length >= 1000) break
+          this.missing.push(id)
+        }
+      }
       else if (p.segment !== null && this.byId.has(p.segment)) {
         const list = this.problems.get(p.segment) ?? []
         list.push(p)
@@ -139,7 +144,7 @@ class Planner {
   }
 
   hasFatalHeader(id: number): boolean {
-    return this.segmentProblems(id).some((p) => FATAL_HEADER.has(p.kind))
+    return this.segmentProblems(id).some((p) => isFatalHeaderProblem(p.kind))
   }
 
   /** The first place, in WAL order, where a problem costs a record or a segment. */
@@ -149,7 +154,7 @@ class Planner {
       if (!this.byId.has(id)) return {id, kind: 'gap'}
       const damaged = this.segmentProblems(id).filter((p) => p.severity === 'damaged')
       if (damaged.length === 0) continue
-      return {id, kind: damaged.some((p) => FATAL_HEADER.has(p.kind)) ? 'segment' : 'records'}
+      return {id, kind: damaged.some((p) => isFatalHeaderProblem(p.kind)) ? 'segment' : 'records'}
     }
     return undefined
   }

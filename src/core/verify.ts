@@ -1,6 +1,6 @@
 // The verdict on a WAL: what is wrong and what repairing it would cost.
 import {ExitCode} from './errors.js'
-import {Problem, scanWal, SegmentSummary, Verdict, WalScanOptions} from './scan.js'
+import {Problem, scanWal, scanWalAsync, SegmentSummary, Verdict, WalScanOptions, WalScanResult} from './scan.js'
 
 export interface VerifyReport {
   dir: string
@@ -21,7 +21,15 @@ export const VERDICT_EXIT: Record<Verdict, number> = {
 }
 
 export function verifyWal(input: string, options: WalScanOptions = {}): VerifyReport {
-  const scan = scanWal(input, options)
+  return verifyReport(scanWal(input, options))
+}
+
+/** verifyWal letting signal handlers run between segments and windows (see scanWalAsync). */
+export async function verifyWalAsync(input: string, options: WalScanOptions = {}): Promise<VerifyReport> {
+  return verifyReport(await scanWalAsync(input, options))
+}
+
+function verifyReport(scan: WalScanResult): VerifyReport {
   const segments = scan.segments.map(({header: _header, ...rest}) => rest)
   return {
     dir: scan.dir,

@@ -7,9 +7,10 @@ import * as fs from 'node:fs'
 import {listWal, resolveWalDir} from '../directory.js'
 import {readAt} from '../files.js'
 import {FIRST_RECORD_OFFSET, MAGIC} from '../format.js'
-import {checkHeader, HeaderProblemKind} from '../header-check.js'
+import {checkHeader, headerProblemMessage, headerProblemSeverity} from '../header-check.js'
+import {FileWindow} from '../read/file-window.js'
 import {scanRecords} from '../records.js'
-import {Problem, SegmentSummary, Severity, Verdict} from '../scan.js'
+import {Problem, SegmentSummary, Verdict} from '../scan.js'
 import {DumpFilter, rangeSelected, segmentSelected} from './filters.js'
 import {DumpTarget, DumpVisitor, problemToDamage} from './walk.js'
 
@@ -58,12 +59,6 @@ export interface FollowResult {
 
 function newSummary(id: number, file: string, size: number): SegmentSummary {
   return {id, file, size, records: 0, payloadBytes: 0, cleanEnd: FIRST_RECORD_OFFSET, lastRecordEnd: FIRST_RECORD_OFFSET, resyncedRecords: 0, damagedBytes: 0, verdict: 'clean'}
-}
-
-/** As the scanner rates them: a broken header costs the segment, a clock skew nothing, the rest a repair. */
-function headerProblemSeverity(kind: HeaderProblemKind): Severity {
-  if (kind === 'clock-skew') return 'warning'
-  return ['short-file', 'bad-magic', 'bad-version', 'bad-header-size', 'bad-data-offset', 'reserved-not-zero'].includes(kind) ? 'damaged' : 'repairable'
 }
 
 function worse(a: Verdict, b: Verdict): Verdict {
@@ -159,11 +154,14 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
   const open = (id: number, file: string, mayWait: boolean): boolean => {
     let head: Buffer
     let size: number
+    let excessIsZero = false
     try {
       const fd = fs.openSync(file, 'r')
       try {
         size = fs.fstatSync(fd).size
         head = readAt(fd, 0, FIRST_RECORD_OFFSET)
+        // As the scanner rates a longer file: repairable only when what lies past the segment size is zeros.
+        if (o.segmentSize !== undefined && size > o.segmentSize) excessIsZero = new FileWindow(fd, size, file, undefined, 0).lastNonZeroEnd(o.segmentSize, size) < 0
       } finally {
         fs.closeSync(fd)
       }
@@ -174,7 +172,7 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
     const {header, problems} = checkHeader(head, size, {segmentSize: o.segmentSize})
     const summary = newSummary(id, file, size)
     if (segmentSelected(filter, id)) {
-      const full: Problem[] = problems.map((p) => ({segment: id, file, offset: p.offset, kind: p.kind, severity: headerProblemSeverity(p.kind), message: p.message}))
+      const full: Problem[] = problems.map((p) => ({segment: id, file, offset: p.offset, kind: p.kind, severity: headerProblemSeverity(p.kind, {fileSize: size, segmentSize: o.segmentSize ?? size, excessIsZero}), message: headerProblemMessage(p)}))
       visitor.segment?.({id, file, size, header, problems: full})
       for (const p of full) {
         if (p.severity === 'warning') visitor.warning?.(p)

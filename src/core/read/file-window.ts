@@ -2,6 +2,7 @@
 // it is smaller, else WINDOW_SIZE bytes that slide forward as the scan does.
 // Whatever lies outside the window is read by bounded chunks, so memory never
 // grows with what a file or a record claims.
+import * as fs from 'node:fs'
 import {crc32 as zlibCrc32} from 'node:zlib'
 import {fsError} from '../errors.js'
 import {readAt} from '../files.js'
@@ -80,6 +81,15 @@ export class FileWindow implements ByteSource {
       end = at
     }
     return -1
+  }
+
+  /** The file's size now (it may have grown or shrunk since the window was made). */
+  currentSize(): number {
+    try {
+      return fs.fstatSync(this.fd).size
+    } catch (error) {
+      throw fsError(error, this.file, 'stat')
+    }
   }
 
   bytes(from: number, to: number): Buffer {
