@@ -141,3 +141,72 @@ for (const [name, fill] of Object.entries(ADVERSARIAL)) {
     t.is(scan.damage[0].offset, FIRST_RECORD_OFFSET)
   })
 }
+
+/** A segment of random records (some longer than a small window), then damage of every kind at random places. */
+function damagedSegment(seed: number, size: number): Buffer {
+  let s = seed >>> 0
+  const rand = (n: number): number => {
+    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0
+    return (s >>> 8) % n
+  }
+  const parts: Buffer[] = []
+  let used = FIRST_RECORD_OFFSET
+  for (;;) {
+    const length = rand(8) === 0 ? 1 + rand(12_000) : 1 + rand(300)
+    if (used + 8 + length > size - 2000) break
+    const payload = Buffer.alloc(length)
+    for (let i = 0; i < length; i++) payload[i] = rand(256)
+    parts.push(record(payload))
+    used += 8 + length
+  }
+  const buf = segment(size, ...parts)
+  for (let k = rand(6); k > 0; k--) {
+    const at = FIRST_RECORD_OFFSET + rand(used - FIRST_RECORD_OFFSET)
+    const what = rand(3)
+    if (what === 0) buf[at] ^= 1 << rand(8)
+    else if (what === 1) buf.fill(0, at, Math.min(size, at + rand(5000)))
+    else buf.writeUInt32LE(rand(2) ? 0xffff_ffff : rand(40_000), Math.min(at, size - 4))
+  }
+  if (rand(3) === 0) buf.fill(0x5a, used + 3, used + 3 + rand(1500))
+  return buf
+}
+
+test('a scan through a small sliding window finds what a scan in memory finds: records, damage, resync points', async (t) => {
+  const {FileWindow} = await import('../src/core/read/file-window.js')
+  const fs = await import('node:fs')
+  const os = await import('node:os')
+  const path = await import('node:path')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'walctl-window-'))
+  t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}))
+  const file = path.join(dir, 'seg')
+  let compared = 0
+  let resyncedSegments = 0
+  let longRecords = 0
+  for (let seed = 1; seed <= 60; seed++) {
+    const buf = damagedSegment(seed, 200_000 + (seed % 7) * 1000)
+    fs.writeFileSync(file, buf)
+    const collect = (source: Buffer | InstanceType<typeof FileWindow>) => {
+      const recs: string[] = []
+      const scan = scanRecords(source, {onRecord: (o, l, c, r) => void recs.push(`${o}:${l}:${c}:${r}`)})
+      return {recs, damage: scan.damage, cleanEnd: scan.cleanEnd, lastRecordEnd: scan.lastRecordEnd}
+    }
+    const want = collect(buf)
+    if (want.recs.some((r) => r.endsWith(':true'))) resyncedSegments++
+    longRecords += want.recs.filter((r) => Number(r.split(':')[1]) > 4096).length
+    for (const window of [4096, 16_384, 65_536]) {
+      const fd = fs.openSync(file, 'r')
+      try {
+        const src = new FileWindow(fd, buf.length, file, undefined, window)
+        src.load(0)
+        t.deepEqual(collect(src), want, `seed ${seed}, window ${window}`)
+        compared++
+      } finally {
+        fs.closeSync(fd)
+      }
+    }
+  }
+  t.is(compared, 180)
+  // The cases hold what the window changes: records found past damage, and records longer than a window.
+  t.true(resyncedSegments >= 10, `${resyncedSegments} segments with resynced records`)
+  t.true(longRecords >= 100, `${longRecords} records longer than the smallest window`)
+})

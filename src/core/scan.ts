@@ -330,28 +330,26 @@ function* scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, 
     } catch (error) {
       throw fsError(error, file.path, 'stat')
     }
-    const src = new FileWindow(fd, size, file.path, reuse.buf)
-    reuse.buf = src.buf
-    src.load(0)
-    return yield* scanOpenSegment(file, src, segmentSize, nowUs, options, add, isNewest)
+    return yield* scanOpenSegment(file, fd, size, segmentSize, nowUs, options, reuse, add, isNewest)
   } finally {
     fs.closeSync(fd)
   }
 }
 
-function* scanOpenSegment(file: SegmentFile, src: FileWindow, segmentSize: number, nowUs: bigint, options: WalScanOptions, add: (p: Problem) => void, isNewest: boolean): Generator<void, {summary: SegmentSummary; stopped: boolean}> {
-  const size = src.size
+function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: {buf?: Buffer}, add: (p: Problem) => void, isNewest: boolean): Generator<void, {summary: SegmentSummary; stopped: boolean}> {
+  // The header and the zeros past the segment size are read apart, so the window holds only what is scanned.
+  const whole = new FileWindow(fd, size, file.path, undefined, 0)
   const summary: SegmentSummary = {id: file.id, file: file.path, size, records: 0, payloadBytes: 0, cleanEnd: Math.min(size, FIRST_RECORD_OFFSET), lastRecordEnd: Math.min(size, FIRST_RECORD_OFFSET), resyncedRecords: 0, damagedBytes: 0, rereads: 0, verdict: 'clean'}
   const mark = (p: Omit<Problem, 'segment' | 'file'>): void => {
     const full: Problem = {segment: file.id, file: file.path, ...p}
     summary.verdict = worst(summary.verdict, p.severity)
     add(full)
   }
-  const {header, problems} = checkHeader(src.buf.subarray(0, Math.min(src.end, FIRST_RECORD_OFFSET)), size, {segmentSize: segmentSize || undefined, nowUs, clockSkewUs: options.clockSkewUs})
+  const {header, problems} = checkHeader(whole.bytes(0, Math.min(size, FIRST_RECORD_OFFSET)), size, {segmentSize: segmentSize || undefined, nowUs, clockSkewUs: options.clockSkewUs})
   summary.header = header
   options.onSegment?.(file, header)
   // A file longer than the WAL's segments is scanned only up to the segment size when the excess is all zeros.
-  const excessIsZero = segmentSize > 0 && size > segmentSize && src.lastNonZeroEnd(segmentSize, size) < 0
+  const excessIsZero = segmentSize > 0 && size > segmentSize && whole.lastNonZeroEnd(segmentSize, size) < 0
   for (const p of problems) {
     mark({offset: p.offset, kind: p.kind, severity: headerProblemSeverity(p.kind, {fileSize: size, segmentSize, excessIsZero}), message: headerProblemMessage(p)})
   }
@@ -360,6 +358,9 @@ function* scanOpenSegment(file: SegmentFile, src: FileWindow, segmentSize: numbe
     return {summary, stopped: false}
   }
   const capacity = excessIsZero ? segmentSize : size
+  const src = new FileWindow(fd, capacity, file.path, reuse.buf)
+  reuse.buf = src.buf
+  src.load(0)
   let stopped = false
   const onRecord = options.onRecord
   const payload = new Payload(src)
@@ -383,7 +384,10 @@ function* scanOpenSegment(file: SegmentFile, src: FileWindow, segmentSize: numbe
   }
   // Damage with a valid record after it cannot be a record in flight: it is reported at once, in file order
   // between the records (dump streams it so). Only a tail is held back to settle.
+  // A file that is not a segment (bad magic) is that one problem: its bytes past the header are not record damage.
+  const notSegment = problems.some((p) => p.kind === 'bad-magic')
   const onDamage = (d: DamagedRegion): void => {
+    if (notSegment) return
     if (!d.hidesRecords) pending.push(d)
     else {
       reported++
@@ -402,7 +406,7 @@ function* scanOpenSegment(file: SegmentFile, src: FileWindow, segmentSize: numbe
     options.onSettle?.(file.id, attempt)
     summary.rereads = attempt
     const from = result.cleanEnd
-    if (src.currentSize() !== size) break
+    if (whole.currentSize() !== size) break
     src.load(from)
     pending = []
     scanner = new RecordScanner(src, {...scanOptions, start: from})
