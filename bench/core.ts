@@ -202,6 +202,59 @@ export function scanBenches(ctx: CoreContext, repeats: number, figures: Figure[]
     seg.close()
     void scanWal
   }
+  resyncBenches(repeats, figures)
+}
+
+/** The byte patterns that made resync quadratic, each filling a segment after its header. */
+const ADVERSARIAL: Array<[string, (body: Buffer) => void]> = [
+  ['repeated 00 00 08 00', (b) => {
+    for (let i = 0; i + 4 <= b.length; i += 4) b.writeUInt32BE(0x0000_0800, i)
+  }],
+  ['repeated 0x03', (b) => void b.fill(3)],
+  ['lengths ending just past the capacity', (b) => {
+    for (let i = 0; i + 8 <= b.length; i += 8) b.writeUInt32LE(b.length - i - 7, i)
+  }],
+  ['valid-looking headers, wrong CRCs', (b) => {
+    for (let i = 0; i + 24 <= b.length; i += 24) {
+      b.writeUInt32LE(16, i)
+      b.writeUInt32LE(0xdead_beef, i + 4)
+      b.fill(0x41, i + 8, i + 24)
+    }
+  }],
+]
+
+/**
+ * Worst cases for the decoder beside a clean segment of the same size (100 B
+ * records) as the baseline: the ratio says how many times a clean scan each
+ * costs. Resync time is linear, so the ratio holds for any size.
+ */
+export function resyncBenches(repeats: number, figures: Figure[], size = 16 * MiB): void {
+  const clean = Buffer.alloc(size)
+  let at = FIRST_RECORD_OFFSET
+  const payload = randomBytes(100)
+  const rec = Buffer.alloc(RECORD_HEADER_SIZE + payload.length)
+  rec.writeUInt32LE(payload.length, 0)
+  rec.writeUInt32LE(crc32(payload), 4)
+  payload.copy(rec, RECORD_HEADER_SIZE)
+  for (; at + rec.length <= size; at += rec.length) rec.copy(clean, at)
+  const baseline = (): number => {
+    const t0 = now()
+    scanRecords(clean)
+    return now() - t0
+  }
+  for (const [name, fill] of ADVERSARIAL) {
+    const seg = Buffer.alloc(size)
+    fill(seg.subarray(FIRST_RECORD_OFFSET))
+    const r = paired(repeats, () => {
+      const t0 = now()
+      const scan = scanRecords(seg)
+      const ms = now() - t0
+      if (scan.records !== 0) throw new Error(`${name}: ${scan.records} records invented`)
+      return ms
+    }, baseline)
+    figures.push({group: 'core resync', name: `${size / MiB} MiB of ${name}, ms`, value: r.subject, unit: 'ms', baselineName: 'clean segment, 100 B records', baseline: r.baseline, ratio: r.baseline / r.subject,
+      extra: {MBps: size / 1e6 / (r.subject / 1000)}})
+  }
 }
 
 /** Where the JavaScript CRC stops beating zlib's per call: ns per call at each length. */

@@ -9,6 +9,8 @@ import {crc32 as zlibCrc32} from 'node:zlib'
 export const JS_CRC_MAX = 256
 
 const TABLE = new Int32Array(256 * 8)
+/** The byte-at-a-time table (the first 256 entries), for loops that step a byte or a few. */
+export const CRC_TABLE = TABLE.subarray(0, 256)
 for (let n = 0; n < 256; n++) {
   let c = n
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
