@@ -70,7 +70,7 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
   const result: FollowResult = {records: 0, damaged: 0, stopped: false}
   const limit = filter.limit ?? Infinity
   let shown = o.shown
-  let buf = Buffer.alloc(0)
+  let buf: Buffer = Buffer.alloc(0)
   let cur: Cursor | undefined = from && {id: from.id, file: from.file, resumeAt: from.lastRecordEnd, window: FIRST_WINDOW, resynced: from.resynced, shownDamageEnd: from.damageEnd, own: false, summary: newSummary(from.id, from.file, 0)}
   let progressed = false
 
@@ -82,22 +82,25 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
     } catch {
       return // removed (gc) or not readable now: try again at the next poll
     }
-    let size: number
-    let capacity: number
     try {
-      size = fs.fstatSync(fd).size
-      capacity = final ? size : Math.min(size, c.resumeAt + c.window)
-      if (capacity <= c.resumeAt) return
-      if (buf.length < capacity) buf = Buffer.alloc(Math.max(capacity, Math.min(size, buf.length * 2)))
-      const got = readAt(fd, c.resumeAt, capacity - c.resumeAt, buf.subarray(c.resumeAt))
-      capacity = c.resumeAt + got.length
+      scanOpen(c, final, fd)
     } finally {
       fs.closeSync(fd)
     }
+  }
+
+  /** The segment's bytes from where the cursor left off, through one bounded window (reused between polls). */
+  const scanOpen = (c: Cursor, final: boolean, fd: number): void => {
+    const size = fs.fstatSync(fd).size
+    const capacity = final ? size : Math.min(size, c.resumeAt + c.window)
+    if (capacity <= c.resumeAt) return
+    const src = new FileWindow(fd, capacity, c.file, buf)
+    buf = src.buf
+    src.load(c.resumeAt)
     c.summary.size = size
     let deferred = false
     let past = false
-    const scan = scanRecords(buf, {
+    const scan = scanRecords(src, {
       start: c.resumeAt,
       capacity,
       segmentSize: final ? size : Math.max(size, capacity),
@@ -117,7 +120,7 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
           shown++
           result.records++
           progressed = true
-          visitor.record?.({segment: c.id, file: c.file, offset, length, crc32: crc, resynced: rs, data: buf.subarray(offset + 8, offset + 8 + length)})
+          visitor.record?.({segment: c.id, file: c.file, offset, length, crc32: crc, resynced: rs, data: src.bytes(offset + 8, offset + 8 + length)})
         }
       },
       onDamage: (d) => {
