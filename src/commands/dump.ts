@@ -34,7 +34,7 @@ export default class Dump extends WalCommand {
 
 Formats: table (the default at a terminal) shows each segment's header field by field, then a row per record or damaged region; jsonl (the default when piped) writes one object a line, a record {segment, offset, length, crc32, valid, resynced, data} or a damaged region {segment, offset, end, kind, severity, message}; json writes one document; hex a canonical hexdump of each header, record and region (--context N adds bytes either side of damage); raw the payload bytes alone, back to back (with --damaged-only, the damaged bytes).
 
-Offsets are those of the record header (the payload starts 8 bytes later); positions are SEGMENT:OFFSET. Output is streamed in constant memory, and a closed pipe (| head) ends the dump quietly with exit 0. The exit code is 0 whenever the dump completes, damage or not: 'walctl verify' gives the verdict.`
+Offsets are those of the record header (the payload starts 8 bytes later); positions are SEGMENT:OFFSET. Output is streamed in constant memory, and a closed pipe (| head) ends the dump quietly with exit 0. The exit code is 0 whenever the dump completes, damage or not ('walctl verify' gives the verdict); a segment that cannot be read is shown in the stream and on stderr, the dump goes on, and it exits 66 or 74.`
   static examples = [
     '<%= config.bin %> <%= command.id %> ./wal',
     '<%= config.bin %> <%= command.id %> ./wal --format jsonl --damaged-only',
