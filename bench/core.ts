@@ -13,6 +13,7 @@ import {WalSegment} from '../src/core/segment.js'
 import {verifyWal} from '../src/core/verify.js'
 import {cpu as now, Figure, MiB, paired, tempDir} from './lib.js'
 import {mmap} from '../src/core/mmap.js'
+import {ADVERSARIAL} from '../test/helpers/adversarial.js'
 
 export const SEGMENT = 64 * MiB
 const gc = (globalThis as {gc?: () => void}).gc ?? (() => {})
@@ -205,24 +206,6 @@ export function scanBenches(ctx: CoreContext, repeats: number, figures: Figure[]
   resyncBenches(repeats, figures)
 }
 
-/** The byte patterns that made resync quadratic, each filling a segment after its header. */
-const ADVERSARIAL: Array<[string, (body: Buffer) => void]> = [
-  ['repeated 00 00 08 00', (b) => {
-    for (let i = 0; i + 4 <= b.length; i += 4) b.writeUInt32BE(0x0000_0800, i)
-  }],
-  ['repeated 0x03', (b) => void b.fill(3)],
-  ['lengths ending just past the capacity', (b) => {
-    for (let i = 0; i + 8 <= b.length; i += 8) b.writeUInt32LE(b.length - i - 7, i)
-  }],
-  ['valid-looking headers, wrong CRCs', (b) => {
-    for (let i = 0; i + 24 <= b.length; i += 24) {
-      b.writeUInt32LE(16, i)
-      b.writeUInt32LE(0xdead_beef, i + 4)
-      b.fill(0x41, i + 8, i + 24)
-    }
-  }],
-]
-
 /**
  * Worst cases for the decoder beside a clean segment of the same size (100 B
  * records) as the baseline: the ratio says how many times a clean scan each
@@ -242,7 +225,7 @@ export function resyncBenches(repeats: number, figures: Figure[], size = 16 * Mi
     scanRecords(clean)
     return now() - t0
   }
-  for (const [name, fill] of ADVERSARIAL) {
+  for (const [name, fill] of Object.entries(ADVERSARIAL)) {
     const seg = Buffer.alloc(size)
     fill(seg.subarray(FIRST_RECORD_OFFSET))
     const r = paired(repeats, () => {
