@@ -75,6 +75,8 @@ const RESYNC_SLICE = 1 << 19
  * half the window found only by resync may be missed; time stays linear.
  */
 export const FAR_PROBES = 1 << 16
+/** Bytes of zeros looked through between pauses of a driven scan (a sparse segment can hold gigabytes of them). */
+const ZERO_SLICE = 64 * 1024 * 1024
 
 interface PendingRegion {
   kind: 'zero' | 'length' | 'crc'
@@ -106,6 +108,10 @@ export class RecordScanner {
   private pending?: PendingRegion
   /** Everything from here to the capacity is zero (computed on the first resync). */
   private tail = -1
+  /** While the zero tail is looked for: everything from here to the capacity is zero. */
+  private tailScan: number
+  /** While a run of zeros at `off` is looked through: where the search goes on. */
+  private zeroFrom = -1
   private prefix?: CrcPrefix
   private prefixBase = -1
   private prefixEnd = -1
@@ -121,6 +127,7 @@ export class RecordScanner {
     this.off = this.start
     this.lastRecordEnd = this.start
     this.farBytes = this.capacity
+    this.tailScan = this.capacity
   }
 
   /** Scans on; with `pausable`, returns false after each window load or slice of resync work (call again to go on). */
@@ -201,7 +208,14 @@ export class RecordScanner {
     }
     const length = src.u32(off)
     if (length === 0) {
-      const nz = src.firstNonZero(off, capacity)
+      const from = this.zeroFrom > off ? this.zeroFrom : off
+      const to = Math.min(capacity, from + ZERO_SLICE)
+      const nz = src.firstNonZero(from, to)
+      if (nz < 0 && to < capacity) {
+        this.zeroFrom = to
+        return PAUSED
+      }
+      this.zeroFrom = -1
       if (nz < 0) {
         this.finished = true
         return
@@ -237,13 +251,24 @@ export class RecordScanner {
   /** The next accepted record at or after the pending region's cursor, -1 for none, or PAUSED. */
   private resyncStep(pausable: boolean): number {
     const p = this.pending!
+    const src = this.src
+    while (this.tail < 0 && this.tailScan > this.start) {
+      // The zero tail, from the end back, a slice at a time.
+      const from = Math.max(this.start, this.tailScan - ZERO_SLICE)
+      const end = src.lastNonZeroEnd(from, this.tailScan)
+      if (end >= 0) this.tail = end
+      else {
+        this.tailScan = from
+        if (pausable) return PAUSED
+      }
+    }
+    if (this.tail < 0) this.tail = this.start
     if (!p.triedNext) {
       // Damage confined to the record's data leaves the next record in place; try there first.
       p.triedNext = true
       const next = p.offset + RECORD_HEADER_SIZE + p.at
       if (this.accept(next)) return next
     }
-    const src = this.src
     const capacity = this.capacity
     // A candidate's length field holds a non-zero byte, so none starts at or past the zero tail.
     const last = Math.min(capacity - RECORD_HEADER_SIZE - 1, this.zeroTail() - 1)
@@ -358,7 +383,7 @@ export class RecordScanner {
 
   private zeroTail(): number {
     if (this.tail < 0) {
-      const end = this.src.lastNonZeroEnd(this.start, this.capacity)
+      const end = this.src.lastNonZeroEnd(this.start, this.tailScan)
       this.tail = end < 0 ? this.start : end
     }
     return this.tail

@@ -90,6 +90,9 @@ export interface WalScanOptions extends WalScanVisitor {
   checkpoint?(): void
 }
 
+/** Bytes past the segment size checked for zeros between steps. */
+const EXCESS_SLICE = 64 * 1024 * 1024
+
 export const DEFAULT_SETTLE_TRIES = 3
 export const DEFAULT_SETTLE_MS = 20
 
@@ -348,8 +351,13 @@ function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSi
   const {header, problems} = checkHeader(whole.bytes(0, Math.min(size, FIRST_RECORD_OFFSET)), size, {segmentSize: segmentSize || undefined, nowUs, clockSkewUs: options.clockSkewUs})
   summary.header = header
   options.onSegment?.(file, header)
-  // A file longer than the WAL's segments is scanned only up to the segment size when the excess is all zeros.
-  const excessIsZero = segmentSize > 0 && size > segmentSize && whole.lastNonZeroEnd(segmentSize, size) < 0
+  // A file longer than the WAL's segments is scanned only up to the segment size when the excess is all zeros
+  // (looked through a slice at a time: a sparse file may hold gigabytes of them).
+  let excessIsZero = segmentSize > 0 && size > segmentSize
+  for (let end = size; excessIsZero && end > segmentSize; end -= EXCESS_SLICE) {
+    excessIsZero = whole.lastNonZeroEnd(Math.max(segmentSize, end - EXCESS_SLICE), end) < 0
+    yield
+  }
   for (const p of problems) {
     mark({offset: p.offset, kind: p.kind, severity: headerProblemSeverity(p.kind, {fileSize: size, segmentSize, excessIsZero}), message: headerProblemMessage(p)})
   }
