@@ -254,8 +254,9 @@ function* scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], s
       summary = yield* scanOneSegment(file, segmentSize, nowUs, options, reuse, add, file.id === newest)
     } catch (error) {
       if (file.id !== newest && vanished(error, file.path) && files.slice(0, index).every((f) => !fs.existsSync(f.path))) continue
-      if (!(error instanceof WalError)) throw error
-      // Unreadable (permissions, an I/O error): reported, and the scan goes on with the next segment.
+      // A segment gone from the middle of the WAL while it was read is an error naming it, as before.
+      if (!(error instanceof WalError) || errnoOf(error) === 'ENOENT') throw error
+      // Unreadable (permissions, not a file, an I/O error): reported, and the scan goes on with the next segment.
       unreadable.push(error)
       add({segment: file.id, file: file.path, offset: null, kind: 'unreadable-segment', severity: 'damaged', message: reasonOf(error, file.path)})
       continue
@@ -429,7 +430,10 @@ function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSi
   return {summary, stopped: stopped || result.stopped}
 }
 
+function errnoOf(error: unknown): string | undefined {
+  return (error as {cause?: NodeJS.ErrnoException}).cause?.code
+}
+
 function vanished(error: unknown, file: string): boolean {
-  const cause = (error as {cause?: NodeJS.ErrnoException}).cause
-  return cause?.code === 'ENOENT' && !fs.existsSync(file)
+  return errnoOf(error) === 'ENOENT' && !fs.existsSync(file)
 }
