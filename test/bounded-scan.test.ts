@@ -7,6 +7,7 @@ import {spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
+import {crc32} from '../src/core/crc.js'
 import {encodeHeader, FIRST_RECORD_OFFSET} from '../src/core/format.js'
 import {WalManager} from '../src/core/manager.js'
 import {ADVERSARIAL} from './helpers/adversarial.js'
@@ -148,4 +149,29 @@ test('a directory named like a segment does not stop the dump of the segments ar
   const d = walctl(['dump', dir, '--format', 'jsonl'])
   t.not(d.code, 70, d.stderr)
   t.is(jsonl(d.stdout).filter((l) => l.valid === true).length, 12)
+})
+
+test('a record-shaped fragment inside a record whose length was damaged is not reported, dumped or salvaged as a record', (t) => {
+  const dir = path.join(tempDir(), 'wal')
+  const m = WalManager.init(dir, {segmentSize: 4096, createdAtUs: CREATED_US})
+  const inner = Buffer.from('a fragment that looks like a record')
+  const fragment = Buffer.alloc(8 + inner.length)
+  fragment.writeUInt32LE(inner.length, 0)
+  fragment.writeUInt32LE(crc32(inner), 4)
+  inner.copy(fragment, 8)
+  m.append(Buffer.concat([Buffer.from('head'), fragment, Buffer.alloc(16, 0xee)]))
+  for (let i = 0; i < 3; i++) m.append(Buffer.from(`record-${i}`))
+  m.close()
+  const seg = path.join(dir, 'wal_000001.log')
+  const bytes = fs.readFileSync(seg)
+  // The first record's length now ends it at the fragment (offset 101).
+  bytes.writeUInt32LE(4, FIRST_RECORD_OFFSET)
+  fs.writeFileSync(seg, bytes)
+  const d = jsonl(walctl(['dump', dir, '--format', 'jsonl']).stdout)
+  const offsets = d.filter((l) => l.valid === true).map((l) => l.offset as number)
+  t.false(offsets.includes(FIRST_RECORD_OFFSET + 12), JSON.stringify(d))
+  t.is(offsets.length, 3)
+  t.true(d.filter((l) => l.valid === true).every((l) => l.resynced === true))
+  const plan = JSON.parse(walctl(['recover', dir, '--mode', 'salvage', '--dry-run', '--json']).stdout) as {records: {kept: number}}
+  t.is(plan.records.kept, 3)
 })
