@@ -175,10 +175,10 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     }
   }
 
-  /** Segments the dump could not read were shown in the stream; each also gets a line on stderr, and the exit code says so (66 or 74). */
+  /** Segments the dump could not read were shown in the stream; each also gets a line on stderr (not under --json), and the exit code says so (66 or 74). */
   private reportUnreadable(result: DumpResult): void {
     const errors = result.unreadable ?? []
-    for (const error of errors) process.stderr.write(`walctl: ${error.message}\n`)
+    for (const error of errors) this.note(`walctl: ${error.message}`)
     if (errors.length > 0) process.exitCode = errors[0].exitCode
   }
 
