@@ -271,7 +271,9 @@ export class RecordScanner {
     }
     const capacity = this.capacity
     // A candidate's length field holds a non-zero byte, so none starts at or past the zero tail.
-    const last = Math.min(capacity - RECORD_HEADER_SIZE - 1, this.zeroTail() - 1)
+    const tail = this.zeroTail()
+    const last = Math.min(capacity - RECORD_HEADER_SIZE - 1, tail - 1)
+    const half = src.span / 2
     let budget = RESYNC_SLICE
     let q = p.q
     let buf = src.buf
@@ -280,14 +282,16 @@ export class RecordScanner {
     // The raw register over [base, q + 8), carried from one candidate to the next: one table step each.
     let ra = 0
     let raAt = -1
+    let prefix: CrcPrefix | undefined
     while (q <= last) {
-      if (end < capacity && (q < base || q + RECORD_HEADER_SIZE > end || q - base > src.span / 2)) {
+      if (end < capacity && (q < base || q + RECORD_HEADER_SIZE > end || q - base > half)) {
         // Slide by at least half a window, so windows are read at most twice over.
         src.load(q)
         buf = src.buf
         base = src.base
         end = src.end
         raAt = -1
+        prefix = undefined
         if (pausable) {
           p.q = q
           return PAUSED
@@ -309,14 +313,14 @@ export class RecordScanner {
         continue
       }
       const e = q + RECORD_HEADER_SIZE + length
-      if (e + RECORD_HEADER_SIZE <= end && e !== capacity && e < this.zeroTail()) {
+      if (e + RECORD_HEADER_SIZE <= end && e !== capacity && e < tail) {
         // The common case, all in the window: filter on the next header, then the CRC from prefix registers.
         const next = u32(buf, e - base)
         if (next === 0 || next > capacity - e - RECORD_HEADER_SIZE) {
           q++
           continue
         }
-        const prefix = this.windowPrefix()
+        prefix ??= this.windowPrefix()
         const a = q + RECORD_HEADER_SIZE - base
         ra = raAt === a - 1 ? crcByte(ra, buf[a - 1]) : prefix.register(a)
         raAt = a
