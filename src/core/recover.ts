@@ -14,7 +14,7 @@ import {applyAction} from './recover-rewrite.js'
 import {currentCommandLine, tryAcquireWriterLock} from './lock.js'
 import {createQuarantine, quarantineCopy, writeReport} from './quarantine.js'
 import {Problem, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult} from './scan.js'
-import {scanWalAsync} from './scan-async-shim.js'
+import {scanWalAsync} from './scan.js'
 
 export {RECOVER_MODES}
 export type {RecoverMode}
