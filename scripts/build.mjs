@@ -1,0 +1,72 @@
+// Bundles the CLI (src/cli/main.ts and everything it imports, oclif included)
+// into one CommonJS file, dist/bundle/main.cjs, and records V8's compiled code
+// for it in dist/bundle/main.cjs.cache. A command then reads and compiles one
+// file instead of resolving some 250 modules, and skips most of the compiling
+// too: bin/run.js loads the bundle with that cache. tsc still builds the rest
+// of dist/ (the library, dist/index.js and its .d.ts).
+import {build} from 'esbuild'
+import {spawnSync} from 'node:child_process'
+import {readFileSync, rmSync} from 'node:fs'
+import {dirname, join, relative} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const outdir = join(root, 'dist', 'bundle')
+rmSync(outdir, {recursive: true, force: true})
+
+// A module's import.meta.url becomes the URL of its tsc-built twin in dist/, so
+// that createRequire and any file named relative to a module (a worker's
+// script) resolve as they do unbundled.
+function twinUrl(file) {
+  const twin = relative(join(root, 'src'), file).replace(/\.ts$/, '.js').split('\\').join('/')
+  return `new URL(${JSON.stringify('../' + twin)}, __walctlBundleUrl).href`
+}
+
+// bin/bundle.cjs compiles the bundle with vm.Script, where import() does not
+// work: an import() of a computed name (oclif loading an ESM plugin's command)
+// goes through the import function bin/bundle.cjs hands over instead.
+const IMPORT_KEY = "Symbol.for('walctl.import')"
+const dynamicImport = /\bimport\((?![)'"`])/g
+
+const rewrite = {
+  name: 'walctl-bundle-rewrite',
+  setup(b) {
+    b.onLoad({filter: /\.[cm]?[jt]s$/}, (args) => {
+      const source = readFileSync(args.path, 'utf8')
+      const ours = args.path.startsWith(join(root, 'src'))
+      if (!ours && !source.match(dynamicImport)) return undefined
+      let contents = source.replace(dynamicImport, `globalThis[${IMPORT_KEY}](`)
+      if (ours) contents = contents.replaceAll('import.meta.url', twinUrl(args.path))
+      return {contents, loader: /\.ts$/.test(args.path) ? 'ts' : 'js', resolveDir: dirname(args.path)}
+    })
+  },
+}
+
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: join(outdir, 'main.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // mmap-io is a native addon that src/core/mmap.ts loads itself; oclif only
+  // reaches for typescript when asked to transpile, which walctl never does.
+  external: ['mmap-io', 'typescript'],
+  banner: {js: `var __walctlBundleUrl = require('node:url').pathToFileURL(__filename).href; globalThis[${IMPORT_KEY}] ??= (s) => import(s);`},
+  plugins: [rewrite],
+})
+
+// The code cache, made in a fresh process of the node that will run the bundle
+// (V8 refuses a cache made by another version), after loading it as bin/run.js does.
+const made = spawnSync(process.execPath, ['-e', `
+  const fs = require('node:fs')
+  const {CACHE, loadBundle} = require(${JSON.stringify(join(root, 'bin', 'bundle.cjs'))})
+  const {script} = loadBundle()
+  if (script) fs.writeFileSync(CACHE, script.createCachedData())
+`], {stdio: 'inherit'})
+if (made.status !== 0) throw new Error('could not make the code cache of dist/bundle/main.cjs')
