@@ -28,9 +28,12 @@ function twinUrl(file) {
 const IMPORT_KEY = "Symbol.for('walctl.import')"
 const dynamicImport = /\bimport\((?![)'"`])/g
 
+const slimOclif = join(root, 'src', 'cli', 'oclif.ts')
+
 const rewrite = {
   name: 'walctl-bundle-rewrite',
   setup(b) {
+    b.onResolve({filter: /^@oclif\/core$/}, (args) => (args.importer.startsWith(join(root, 'src')) && args.importer !== slimOclif ? {path: slimOclif} : undefined))
     b.onLoad({filter: /\.[cm]?[jt]s$/}, (args) => {
       const source = readFileSync(args.path, 'utf8')
       const ours = args.path.startsWith(join(root, 'src'))
@@ -50,7 +53,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  minify: true,
+  minify: !process.env.WALCTL_BUNDLE_READABLE,
   keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',
@@ -62,11 +65,17 @@ await build({
 })
 
 // The code cache, made in a fresh process of the node that will run the bundle
-// (V8 refuses a cache made by another version), after loading it as bin/run.js does.
+// (V8 refuses a cache made by another version): the bundle loaded as bin/run.js
+// loads it, every command loaded, and the root help shown once, so that the
+// cache holds the functions of a start-up compiled, not only the top level.
 const made = spawnSync(process.execPath, ['-e', `
   const fs = require('node:fs')
+  const {pathToFileURL} = require('node:url')
   const {CACHE, loadBundle} = require(${JSON.stringify(join(root, 'bin', 'bundle.cjs'))})
-  const {script} = loadBundle()
-  if (script) fs.writeFileSync(CACHE, script.createCachedData())
-`], {stdio: 'inherit'})
+  const {exports, script} = loadBundle()
+  exports.loadAllCommands()
+  exports.run(pathToFileURL(${JSON.stringify(join(root, 'bin', 'run.js'))}).href, ['--help']).then(() => {
+    if (script) fs.writeFileSync(CACHE, script.createCachedData())
+  })
+`], {stdio: ['ignore', 'ignore', 'inherit']})
 if (made.status !== 0) throw new Error('could not make the code cache of dist/bundle/main.cjs')
