@@ -6,7 +6,7 @@
 // of dist/ (the library, dist/index.js and its .d.ts).
 import {build} from 'esbuild'
 import {spawnSync} from 'node:child_process'
-import {readFileSync, rmSync} from 'node:fs'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -45,7 +45,7 @@ const rewrite = {
   },
 }
 
-await build({
+const result = await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/main.ts'],
   outfile: join(outdir, 'main.cjs'),
@@ -62,7 +62,10 @@ await build({
   external: ['mmap-io', 'typescript'],
   banner: {js: `var __walctlBundleUrl = require('node:url').pathToFileURL(__filename).href; globalThis[${IMPORT_KEY}] ??= (s) => import(s);`},
   plugins: [rewrite],
+  metafile: Boolean(process.env.WALCTL_BUNDLE_META),
 })
+
+if (result.metafile) writeFileSync(process.env.WALCTL_BUNDLE_META, JSON.stringify(result.metafile))
 
 // The code cache, made in a fresh process of the node that will run the bundle
 // (V8 refuses a cache made by another version): the bundle loaded as bin/run.js
