@@ -30,9 +30,31 @@ const dynamicImport = /\bimport\((?![)'"`])/g
 
 const slimOclif = join(root, 'src', 'cli', 'oclif.ts')
 
+// oclif requires these when it loads, but walctl's start-up never calls two of
+// them (tinyglobby: the `pattern` command discovery; lilconfig: a plugin
+// without oclif settings in its package.json) and calls minimatch only with
+// plain package names: in the bundle each is evaluated at its first use, and
+// minimatch not at all for a pattern without a wildcard.
+const LAZY = {
+  tinyglobby: '',
+  lilconfig: '',
+  minimatch: `
+    const plain = (pattern) => !/[*?[\\]{}()!\\\\]|[+@]\\(/.test(pattern) && !pattern.startsWith('#')
+    exports.minimatch = (name, pattern, options) => (options === undefined && plain(pattern) ? name === pattern : load().minimatch(name, pattern, options))`,
+}
+const oclifFile = /[\\/]@oclif[\\/]core[\\/]/
+
 const rewrite = {
   name: 'walctl-bundle-rewrite',
   setup(b) {
+    b.onResolve({filter: new RegExp(`^(${Object.keys(LAZY).join('|')})$`)}, (args) =>
+      oclifFile.test(args.importer) ? {path: args.path, namespace: 'walctl-lazy', pluginData: args.resolveDir} : undefined)
+    b.onLoad({filter: /.*/, namespace: 'walctl-lazy'}, (args) => ({
+      resolveDir: args.pluginData,
+      loader: 'js',
+      contents: `let real; const load = () => (real ??= require(${JSON.stringify(args.path)}));` +
+        (LAZY[args.path] || 'module.exports = new Proxy({}, {get: (_, key) => load()[key]})'),
+    }))
     b.onResolve({filter: /^@oclif\/core$/}, (args) => (args.importer.startsWith(join(root, 'src')) && args.importer !== slimOclif ? {path: slimOclif} : undefined))
     b.onLoad({filter: /\.[cm]?[jt]s$/}, (args) => {
       const source = readFileSync(args.path, 'utf8')
