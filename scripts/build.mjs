@@ -4,6 +4,9 @@
 // file instead of resolving some 250 modules, and skips most of the compiling
 // too: bin/run.js loads the bundle with that cache. tsc still builds the rest
 // of dist/ (the library, dist/index.js and its .d.ts).
+//
+// For looking into the bundle: WALCTL_BUNDLE_READABLE=1 leaves it unminified,
+// WALCTL_BUNDLE_META=FILE writes esbuild's account of what it holds to FILE.
 import {build} from 'esbuild'
 import {spawnSync} from 'node:child_process'
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -93,6 +96,7 @@ if (result.metafile) writeFileSync(process.env.WALCTL_BUNDLE_META, JSON.stringif
 // (V8 refuses a cache made by another version): the bundle loaded as bin/run.js
 // loads it, every command loaded, and the root help shown once, so that the
 // cache holds the functions of a start-up compiled, not only the top level.
+// V8 runs what the cache holds: writable by its owner only, whatever the umask.
 const made = spawnSync(process.execPath, ['-e', `
   const fs = require('node:fs')
   const {pathToFileURL} = require('node:url')
@@ -100,7 +104,7 @@ const made = spawnSync(process.execPath, ['-e', `
   const {exports, script} = loadBundle()
   exports.loadAllCommands()
   exports.run(pathToFileURL(${JSON.stringify(join(root, 'bin', 'run.js'))}).href, ['--help']).then(() => {
-    if (script) fs.writeFileSync(CACHE, script.createCachedData())
+    if (script) fs.writeFileSync(CACHE, script.createCachedData(), {mode: 0o644})
   })
 `], {stdio: ['ignore', 'ignore', 'inherit']})
 if (made.status !== 0) throw new Error('could not make the code cache of dist/bundle/main.cjs')
