@@ -109,7 +109,9 @@ function session(root: string): Array<{code: number; stdout: string; stderr: str
   return runs.map((r) => ({...r, stdout: same(r.stdout), stderr: same(r.stderr)}))
 }
 
-test('the build made a code cache that this node accepts', (t) => {
+test('the build made a code cache that this node accepts, writable by its owner only', (t) => {
+  // V8 runs what the cache holds.
+  t.is(fs.statSync(path.join(ROOT, 'dist', 'bundle', 'main.cjs.cache')).mode & 0o022, 0)
   const script = `const {loadBundle} = require(${JSON.stringify(path.join(ROOT, 'bin', 'bundle.cjs'))}); const {script} = loadBundle(); console.log(JSON.stringify({rejected: script.cachedDataRejected}))`
   const r = spawnSync(process.execPath, ['-e', script], {cwd: ROOT})
   t.is(r.status, 0, r.stderr.toString())
