@@ -85,7 +85,8 @@ const result = await build({
   // mmap-io is a native addon that src/core/mmap.ts loads itself; oclif only
   // reaches for typescript when asked to transpile, which walctl never does.
   external: ['mmap-io', 'typescript'],
-  banner: {js: `var __walctlBundleUrl = require('node:url').pathToFileURL(__filename).href; globalThis[${IMPORT_KEY}] ??= (s) => import(s);`},
+  // The directive first: esbuild's own comes after the banner, where it would not count.
+  banner: {js: `'use strict'; var __walctlBundleUrl = require('node:url').pathToFileURL(__filename).href; globalThis[${IMPORT_KEY}] ??= (s) => import(s);`},
   plugins: [rewrite],
   metafile: Boolean(process.env.WALCTL_BUNDLE_META),
 })
