@@ -1,7 +1,7 @@
 // Bundles the CLI (src/cli/main.ts and everything it imports, oclif included)
 // into one CommonJS file, dist/bundle/main.cjs, and records V8's compiled code
 // for it in dist/bundle/main.cjs.cache. A command then reads and compiles one
-// file instead of resolving some 250 modules, and skips most of the compiling
+// file instead of resolving some 200 modules, and skips most of the compiling
 // too: bin/run.js loads the bundle with that cache. tsc still builds the rest
 // of dist/ (the library, dist/index.js and its .d.ts).
 //
