@@ -17,9 +17,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outdir = join(root, 'dist', 'bundle')
 rmSync(outdir, {recursive: true, force: true})
 
-// A module's import.meta.url becomes the URL of its tsc-built twin in dist/, so
-// that createRequire and any file named relative to a module (a worker's
-// script) resolve as they do unbundled.
+// A module's import.meta.url (and .filename, .dirname) becomes that of its
+// tsc-built twin in dist/, so that createRequire and any file named relative
+// to a module (a worker's script) resolve as they do unbundled.
 function twinUrl(file) {
   const twin = relative(join(root, 'src'), file).replace(/\.ts$/, '.js').split('\\').join('/')
   return `new URL(${JSON.stringify('../' + twin)}, __walctlBundleUrl).href`
@@ -64,7 +64,14 @@ const rewrite = {
       const ours = args.path.startsWith(join(root, 'src'))
       if (!ours && !source.match(dynamicImport)) return undefined
       let contents = source.replace(dynamicImport, `globalThis[${IMPORT_KEY}](`)
-      if (ours) contents = contents.replaceAll('import.meta.url', twinUrl(args.path))
+      if (ours) {
+        const url = twinUrl(args.path)
+        const file = `require('node:url').fileURLToPath(${url})`
+        contents = contents
+          .replaceAll('import.meta.url', url)
+          .replaceAll('import.meta.filename', file)
+          .replaceAll('import.meta.dirname', `require('node:path').dirname(${file})`)
+      }
       return {contents, loader: /\.ts$/.test(args.path) ? 'ts' : 'js', resolveDir: dirname(args.path)}
     })
   },
@@ -82,6 +89,8 @@ const result = await build({
   keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',
+  // Any other use of import.meta would be empty in CommonJS: refuse to build it.
+  logOverride: {'empty-import-meta': 'error'},
   // mmap-io is a native addon that src/core/mmap.ts loads itself; oclif only
   // reaches for typescript when asked to transpile, which walctl never does.
   external: ['mmap-io', 'typescript'],
