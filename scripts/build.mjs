@@ -93,7 +93,9 @@ const result = await build({
   logOverride: {'empty-import-meta': 'error'},
   // mmap-io is a native addon that src/core/mmap.ts loads itself; oclif only
   // reaches for typescript when asked to transpile, which walctl never does.
-  external: ['mmap-io', 'typescript'],
+  // The AWS SDK is loaded from node_modules by s3:// targets only: in the
+  // bundle it would be parsed (and cached) at every start of every command.
+  external: ['mmap-io', 'typescript', '@aws-sdk/*'],
   // The directive first: esbuild's own comes after the banner, where it would not count.
   banner: {js: `'use strict'; var __walctlBundleUrl = require('node:url').pathToFileURL(__filename).href; globalThis[${IMPORT_KEY}] ??= (s) => import(s);`},
   plugins: [rewrite],

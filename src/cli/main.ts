@@ -19,10 +19,15 @@ export {commandNotFound}
 declare const require: (id: string) => {default: Command.Class}
 const loaders: Record<string, () => Command.Class> = {
   append: () => require('../commands/append.js').default,
+  archive: () => require('../commands/archive.js').default,
+  completion: () => require('../commands/completion.js').default,
   dump: () => require('../commands/dump.js').default,
+  explain: () => require('../commands/explain.js').default,
   gc: () => require('../commands/gc.js').default,
+  help: () => require('../commands/help.js').default,
   init: () => require('../commands/init.js').default,
   recover: () => require('../commands/recover.js').default,
+  restore: () => require('../commands/restore.js').default,
   rotate: () => require('../commands/rotate.js').default,
   verify: () => require('../commands/verify.js').default,
 }
