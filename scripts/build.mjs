@@ -30,6 +30,8 @@ function twinUrl(file) {
 // goes through the import function bin/bundle.cjs hands over instead.
 const IMPORT_KEY = "Symbol.for('walctl.import')"
 const dynamicImport = /\bimport\((?![)'"`])/g
+// A literal import() of a package left outside the bundle (the AWS SDK) goes the same way.
+const externalImport = /\bawait import\((['"])(@aws-sdk\/[^'"]+)\1\)/g
 
 const slimOclif = join(root, 'src', 'cli', 'oclif.ts')
 
@@ -63,7 +65,7 @@ const rewrite = {
       const source = readFileSync(args.path, 'utf8')
       const ours = args.path.startsWith(join(root, 'src'))
       if (!ours && !source.match(dynamicImport)) return undefined
-      let contents = source.replace(dynamicImport, `globalThis[${IMPORT_KEY}](`)
+      let contents = source.replace(dynamicImport, `globalThis[${IMPORT_KEY}](`).replace(externalImport, `await globalThis[${IMPORT_KEY}]($1$2$1)`)
       if (ours) {
         const url = twinUrl(args.path)
         const file = `require('node:url').fileURLToPath(${url})`
