@@ -462,14 +462,15 @@ for (const name of ['wal\nsecond line \u001b[31mred', 'inj$(touch MARK)\'s']) {
     t.is(verify.code, 1, verify.stderr)
     t.false(verify.stdout.includes('\u001b'), 'no terminal escape reaches the terminal')
     const lines = verify.stdout.trimEnd().split('\n')
-    t.is(lines.length, 4, verify.stdout)
-    t.is(lines[3], `repair without losing a complete record: walctl recover ${shellQuote(escapeName(dir))} (--dry-run shows the plan)`)
+    // The problem, the verdict, the suggestion: one line each.
+    t.is(lines.length, 3, verify.stdout)
+    t.is(lines[2], `repair without losing a complete record: walctl recover ${shellQuote(escapeName(dir))} (--dry-run shows the plan)`)
     const missing = walctl(['verify', path.join(dir, 'wal_000009.log')])
     t.true(missing.code >= 64, missing.stderr)
     oneLine(t, missing.stderr)
     t.true(missing.stderr.includes(escapeName(dir)), missing.stderr)
     // Pasting the suggestion into a shell runs walctl on that directory and nothing else.
-    const suggestion = lines[3].replace(/^.*?: walctl /, '').replace(/ \(--dry-run.*$/, '')
+    const suggestion = lines[2].replace(/^.*?: walctl /, '').replace(/ \(--dry-run.*$/, '')
     const pasted = spawnSync('sh', ['-c', `"$0" "$1" ${suggestion}`, process.execPath, BIN], {cwd: root, env: {...process.env, NO_COLOR: '1'}})
     t.false(fs.existsSync(path.join(root, 'MARK')), 'no command substitution ran')
     if (name.includes('\n')) {

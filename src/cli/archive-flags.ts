@@ -5,7 +5,7 @@ import {ExitCode, WalError} from '../core/errors.js'
 import {MIN_PART_SIZE} from '../core/archive/store.js'
 
 export const endpointFlag = Flags.string({
-  description: 'S3-compatible endpoint URL for an s3:// target (MinIO, Ceph RGW, R2...); default: AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS S3 itself. Region and credentials come from the standard AWS environment variables and shared config files',
+  description: 'for an s3:// target: the URL of an S3-compatible service (MinIO, Ceph RGW, R2...); credentials and region as the AWS CLI reads them',
   helpValue: 'URL',
 })
 

@@ -54,6 +54,9 @@ const ABSENT: Record<string, string> = {
   limit: 'no limit',
   from: 'the first record',
   to: 'the last record',
+  'to-time': 'the last record',
+  endpoint: 'AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS S3',
+  'max-rate': 'no limit',
   segment: 'every segment',
   offset: 'every offset',
   format: 'table at a terminal, jsonl otherwise',
@@ -77,7 +80,8 @@ class WalCommandHelp extends CommandHelp {
 }
 
 function withDefaultShown(flag: FlagHelp): FlagHelp {
-  if (flag.type !== 'option') return flag
+  // A required flag has no default to show.
+  if (flag.type !== 'option' || flag.required) return flag
   const described = /^\[default: /.test(flag.description ?? '')
   if (flag.default !== undefined && flag.default !== null && flag.default !== '' && flag.default !== 0) return flag
   const shown = flag.default === 0 ? '0' : ABSENT[flag.name] ?? 'none'

@@ -55,7 +55,7 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
     keep: Flags.integer({description: 'keep at least the newest N segments (N >= 1)', helpValue: 'N', min: 1}),
     'max-total-size': Flags.string({description: 'remove the oldest segments until all of them take at most SIZE (4096, 64MiB, 10GiB)', helpValue: 'SIZE'}),
     'max-age': Flags.string({description: 'remove the oldest segments last written longer ago than DURATION (30m, 12h, 7d, 2w)', helpValue: 'DURATION'}),
-    archived: Flags.string({description: 'remove only segments this archive (file:///PATH, a directory or s3://BUCKET/PREFIX, as written by walctl archive) holds with the same bytes, checked by SHA-256; a segment not yet archived is never removed, whatever the other policies say', helpValue: 'TARGET'}),
+    archived: Flags.string({description: 'remove only segments this walctl archive (file:// or s3://) holds with the same SHA-256; never one not archived', helpValue: 'TARGET'}),
     endpoint: endpointFlag,
     archive: Flags.string({description: 'move the segments into DIR (copy, fsync, remove) instead of deleting them; DIR is created if missing', helpValue: 'DIR'}),
     'dry-run': Flags.boolean({char: 'n', description: 'print what would go and the bytes freed; change nothing (takes no lock, so --wait does not apply)'}),
