@@ -69,6 +69,11 @@ export function crc32View(view: DataView, bytes: Uint8Array, start: number, end:
       ^ t[768 + (a & 0xff)] ^ t[512 + ((a >>> 8) & 0xff)] ^ t[256 + ((a >>> 16) & 0xff)] ^ t[a >>> 24]
     i += 8
   }
+  if (i <= end - 4) {
+    c ^= view.getInt32(i, true)
+    c = t[768 + (c & 0xff)] ^ t[512 + ((c >>> 8) & 0xff)] ^ t[256 + ((c >>> 16) & 0xff)] ^ t[c >>> 24]
+    i += 4
+  }
   while (i < end) c = t[(c ^ bytes[i++]) & 0xff] ^ (c >>> 8)
   return ~c >>> 0
 }

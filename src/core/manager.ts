@@ -131,12 +131,13 @@ export class WalManager {
 
   /** Appends one record, rotating first when it does not fit in the current segment. */
   append(data: Uint8Array): Position {
-    if (data.length > this.maxLength) {
-      throw new WalError(ExitCode.DATA, `record of ${data.length} bytes is larger than a segment of ${this.segmentSize} bytes can hold (at most ${this.maxPayload})`, {file: this.dir})
+    const length = data.length
+    if (length > this.maxLength) {
+      throw new WalError(ExitCode.DATA, `record of ${length} bytes is larger than a segment of ${this.segmentSize} bytes can hold (at most ${this.maxPayload})`, {file: this.dir})
     }
-    let seg = this.current()
-    if (data.length > 0 && !seg.fits(data.length)) seg = this.rotateSegment()
-    return {segment: seg.id, offset: seg.append(data)}
+    let seg = this.cur ?? this.current()
+    if (length > 0 && !seg.fits(length)) seg = this.rotateSegment()
+    return {segment: seg.id, offset: seg.appendRange(data, 0, length)}
   }
 
   /** Syncs the current segment: every record appended so far is durable once this returns. */

@@ -141,7 +141,7 @@ export class WalSegment {
     this.damage = damage
     this.maxLength = maxPayloadSize(this.capacity)
     this.populatedTo = readOnly ? this.capacity : Math.floor(writePointer / PAGE) * PAGE
-    this.checkAt = this.populatedTo
+    this.checkAt = readOnly ? -1 : this.populatedTo
   }
 
   /**
@@ -157,7 +157,7 @@ export class WalSegment {
     }
     this.watermark = offset
     this.onWatermark = f
-    this.checkAt = Math.min(this.populatedTo, offset)
+    if (!this.readOnly && this.map) this.checkAt = Math.min(this.populatedTo, offset)
   }
 
   /**
@@ -262,12 +262,12 @@ export class WalSegment {
 
   /** Appends `src[start, end)` as one record (no view of it is made); returns its record offset. */
   appendRange(src: Uint8Array, start: number, end: number): number {
-    const buf = this.map
     const length = end - start
     const at = this.wp
     const next = at + HEAD + length
-    if (this.readOnly || !buf || length <= 0 || next > this.capacity) this.refuse(length)
-    if (next > this.checkAt) this.slowPath(next)
+    // One test on the fast path: checkAt is -1 when read-only or closed, and never past the capacity.
+    if (length <= 0 || next > this.checkAt) this.slowPath(length, next)
+    const buf = this.map!
     buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), at + HEAD)
     // Checksummed where it now lies, through the segment's view (crc.ts crc32View).
     const view = this.view!
@@ -288,7 +288,8 @@ export class WalSegment {
     return this.buffer() as never
   }
 
-  private slowPath(next: number): void {
+  private slowPath(length: number, next: number): void {
+    if (this.readOnly || !this.map || length <= 0 || next > this.capacity) this.refuse(length)
     if (next > this.populatedTo) this.populate(next)
     if (next > this.watermark) {
       const f = this.onWatermark
@@ -341,5 +342,6 @@ export class WalSegment {
     this.sync()
     this.map = undefined
     this.view = undefined
+    this.checkAt = -1
   }
 }
