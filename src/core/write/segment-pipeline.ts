@@ -25,15 +25,14 @@ const TAKEN = 2
 const START_TIMEOUT_MS = 10_000
 
 // Plain CommonJS run with eval, so that the thread loads nothing but node:fs
-// (no TypeScript loader, no module graph). It writes zeros from `from` to
-// `size` a megabyte at a time, checking for a cancel between writes, fsyncs
-// and says how it went in the shared state.
+// (no TypeScript loader, no module graph). For each job, in order, it writes
+// zeros from `from` to `size` a megabyte at a time, checking for a cancel
+// between writes, fsyncs and says how it went in the job's shared state.
 const WORKER = `
-const {parentPort, workerData} = require('node:worker_threads')
+const {parentPort} = require('node:worker_threads')
 const fs = require('node:fs')
-const st = workerData.state
 const zeros = Buffer.alloc(1 << 20)
-parentPort.on('message', ({fd, from, size}) => {
+parentPort.on('message', ({fd, from, size, state: st}) => {
   Atomics.store(st, ${TAKEN}, 1)
   let result = ${DONE}
   try {
@@ -54,11 +53,39 @@ interface Job extends TempFile {
   id: number
 }
 
+/**
+ * One thread for the whole process, started on first use and never ended
+ * (unref'd, it does not keep the process alive): every WAL this process
+ * writes queues its jobs there, each with its own shared state.
+ */
+let thread: Worker | undefined
+/** States of the jobs given to the thread, failed at once if it dies. */
+const pending = new Set<Int32Array>()
+
+function sharedThread(): Worker {
+  if (thread) return thread
+  const worker = new Worker(WORKER, {eval: true, execArgv: [], resourceLimits: {maxOldGenerationSizeMb: 16}})
+  worker.unref()
+  const fail = (): void => {
+    if (thread === worker) thread = undefined
+    for (const st of pending) {
+      if (Atomics.load(st, STATE) === BUSY) {
+        Atomics.store(st, STATE, FAILED)
+        Atomics.notify(st, STATE)
+      }
+    }
+    pending.clear()
+  }
+  worker.on('error', fail)
+  worker.on('exit', fail)
+  thread = worker
+  return worker
+}
+
 export class SegmentPipeline {
-  private worker: Worker | undefined
   private readonly state = new Int32Array(new SharedArrayBuffer(12))
   private job: Job | undefined
-  /** Set once a thread failed to start: it shares the state, so no other job is given out. */
+  /** Set once a job was abandoned untaken: the thread may still take it and write this state, so no other job is given out. */
   private disabled = false
 
   constructor(private readonly dir: string, private readonly size: number) {}
@@ -83,14 +110,16 @@ export class SegmentPipeline {
       return
     }
     try {
-      this.worker ??= this.startWorker()
+      const worker = sharedThread()
       Atomics.store(this.state, CANCEL, 0)
       Atomics.store(this.state, TAKEN, 0)
       Atomics.store(this.state, STATE, BUSY)
       this.job = {...temp, id}
-      this.worker.postMessage({fd: temp.fd, from: 0, size: this.size})
+      pending.add(this.state)
+      worker.postMessage({fd: temp.fd, from: 0, size: this.size, state: this.state})
     } catch {
       this.job = undefined
+      pending.delete(this.state)
       Atomics.store(this.state, STATE, IDLE)
       discardTemp(temp)
     }
@@ -112,7 +141,7 @@ export class SegmentPipeline {
     return undefined
   }
 
-  /** Stops any preparation and removes its temporary; the thread ends. */
+  /** Stops any preparation and removes its temporary. */
   close(): void {
     const job = this.job
     if (job) {
@@ -121,8 +150,6 @@ export class SegmentPipeline {
       this.job = undefined
       this.drop(job, result)
     }
-    void this.worker?.terminate()
-    this.worker = undefined
   }
 
   /** Waits for the job to end; BUSY when the thread never took it (it is then told to skip it). */
@@ -137,6 +164,7 @@ export class SegmentPipeline {
     }
     const result = Atomics.load(this.state, STATE)
     Atomics.store(this.state, STATE, IDLE)
+    pending.delete(this.state)
     return result
   }
 
@@ -148,22 +176,5 @@ export class SegmentPipeline {
     } else {
       discardTemp(job)
     }
-  }
-
-  private startWorker(): Worker {
-    const worker = new Worker(WORKER, {eval: true, execArgv: [], workerData: {state: this.state}, resourceLimits: {maxOldGenerationSizeMb: 16}})
-    // The thread never keeps the process alive; a failure to start shows as a job that never ends, so end it as failed.
-    worker.unref()
-    worker.on('error', () => {
-      Atomics.store(this.state, STATE, FAILED)
-      Atomics.notify(this.state, STATE)
-    })
-    worker.on('exit', () => {
-      if (Atomics.load(this.state, STATE) === BUSY) {
-        Atomics.store(this.state, STATE, FAILED)
-        Atomics.notify(this.state, STATE)
-      }
-    })
-    return worker
   }
 }
