@@ -51,6 +51,8 @@ function appender(wal: string, extra: string[] = []): {child: ChildProcessWithou
   const err: Buffer[] = []
   child.stdout.on('data', (d: Buffer) => out.push(d))
   child.stderr.on('data', (d: Buffer) => err.push(d))
+  // A killed child's pipe: what was still being written to it is lost, as intended.
+  child.stdin.on('error', () => {})
   const done = new Promise<{code: number | null; signal: string | null; stdout: string; stderr: string}>((resolve) => {
     child.on('close', (code, signal) => resolve({code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString()}))
   })
