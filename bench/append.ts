@@ -42,7 +42,7 @@ function timed(f: () => void): Times {
   return {wall: now() - t0, cpu: processCpu() - c0, main: mainThreadCpu() - m0}
 }
 
-export function appendBench(repeats: number, figures: Figure[], count = 6_400_000): void {
+export async function appendBench(repeats: number, figures: Figure[], count = 6_400_000): Promise<void> {
   const dir = tempDir('append')
   const pool = Array.from({length: 64}, () => randomBytes(RECORD))
   const same = Buffer.allocUnsafe(count * RECORD)
@@ -68,6 +68,9 @@ export function appendBench(repeats: number, figures: Figure[], count = 6_400_00
   for (let i = 0; i < repeats; i++) {
     b.push(baseline())
     s.push(subject())
+    // An event-loop turn between runs, as any program gets between WALs: without one the preparing thread's
+    // cost grew run after run in one synchronous process (docs/PERFORMANCE.md).
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
   const rate = (ms: number): number => count / (ms / 1000)
   const pick = (xs: Times[], k: keyof Times): number => median(xs.map((x) => x[k]))
