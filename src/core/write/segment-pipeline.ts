@@ -23,6 +23,8 @@ const CANCEL = 1
 const TAKEN = 2
 /** A thread that has not taken its job after this long never started (no memory for it, say). */
 const START_TIMEOUT_MS = 10_000
+/** A thread still on its job after this long is given up on (a thread that died in it can no longer say so). */
+const JOB_TIMEOUT_MS = 600_000
 
 // Plain CommonJS run with eval, so that the thread loads nothing but node:fs
 // (no TypeScript loader, no module graph). For each job, in order, it writes
@@ -85,15 +87,10 @@ function sharedThread(): Worker {
 export class SegmentPipeline {
   private readonly state = new Int32Array(new SharedArrayBuffer(12))
   private job: Job | undefined
-  /** Set once a job was abandoned untaken: the thread may still take it and write this state, so no other job is given out. */
+  /** Set once a job was abandoned: the thread may still take it and write this state, so no other job is given out. */
   private disabled = false
 
   constructor(private readonly dir: string, private readonly size: number) {}
-
-  /** The id being prepared, if any. */
-  get preparing(): number | undefined {
-    return this.job?.id
-  }
 
   /**
    * Starts preparing segment `id` (owner and mode of `options.like`). Anything
@@ -152,11 +149,11 @@ export class SegmentPipeline {
     }
   }
 
-  /** Waits for the job to end; BUSY when the thread never took it (it is then told to skip it). */
+  /** Waits for the job to end; BUSY when the thread never took it or never ended it (it is then told to stop). */
   private finish(): number {
     const started = Date.now()
     while (Atomics.load(this.state, STATE) === BUSY) {
-      if (Atomics.load(this.state, TAKEN) === 0 && Date.now() - started > START_TIMEOUT_MS) {
+      if (Date.now() - started > (Atomics.load(this.state, TAKEN) === 0 ? START_TIMEOUT_MS : JOB_TIMEOUT_MS)) {
         Atomics.store(this.state, CANCEL, 1)
         return BUSY
       }
