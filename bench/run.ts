@@ -8,6 +8,7 @@ import {coreBenches, crcSwitchBench, faultBench, scanBenches} from './core.js'
 import {coldStartBench, durableBench, stdinBench, verifyBigBench} from './cli.js'
 import {Figure, printTable, removeTemps, ROOT} from './lib.js'
 import {archiveBench} from './archive.js'
+import {appendBench} from './append.js'
 
 const only = process.argv.slice(2)
 const want = (name: string): boolean => only.length === 0 || only.includes(name)
@@ -36,6 +37,7 @@ try {
     const ctx = coreBenches([100, 4096, 65_536], 3, figures)
     scanBenches(ctx, 5, figures)
   })
+  await section('append', () => appendBench(Number(process.env.WALCTL_BENCH_APPEND_REPEATS ?? 3), figures))
   await section('stdin', () => stdinBench(3, figures))
   await section('verify1g', () => verifyBigBench(3, figures))
   await section('cold', () => coldStartBench(11, figures))

@@ -76,15 +76,10 @@ export function tempNamePid(name: string): number | undefined {
  * owner that could not be kept) for the caller to show.
  */
 export function createFileAtomic(target: string, head: Uint8Array, size: number, options: CreateFileOptions = {}): string[] {
-  const dir = path.dirname(target)
   const existing = checkRegularOrAbsent(target, options.replace ? 'replace' : 'create')
   if (!options.replace && existing) throw new WalError(ExitCode.CANT_CREATE, 'cannot create: file already exists', {file: target})
-  const like = options.like === undefined ? undefined : checkRegularOrAbsent(options.like, 'copy the owner and mode of')
-  const temp = tempNameFor(target)
-  const fd = createExclusive(temp, like ? 0o600 : options.mode ?? 0o644)
-  let warnings: string[] = []
+  const {temp, fd, warnings} = createTempFor(target, options, size)
   try {
-    if (like) warnings = applyOwnership(fd, target, ownershipOf(like))
     fs.writeSync(fd, head, 0, head.length, 0)
     const zeros = Buffer.alloc(Math.min(ZERO_CHUNK, size))
     for (let pos = head.length; pos < size; ) {
@@ -98,8 +93,76 @@ export function createFileAtomic(target: string, head: Uint8Array, size: number,
     throw fsError(error, temp, `write ${size} bytes`, ExitCode.IO)
   }
   fs.closeSync(fd)
+  moveIntoPlace(temp, target, options.replace ?? false)
+  options.warnings?.push(...warnings)
+  return warnings
+}
+
+/** A temporary of walctl's own beside its target, open for writing, with the owner and mode it is to have. */
+export interface TempFile {
+  temp: string
+  fd: number
+  /** An owner that could not be kept, for the caller to show once the file is in place. */
+  warnings: string[]
+}
+
+/**
+ * Creates the temporary for `target` exclusively (no link followed), with the
+ * owner, group and mode of `options.like` (or `options.mode`). Errors are
+ * reported as writing `size` bytes, as createFileAtomic always has.
+ */
+export function createTempFor(target: string, options: CreateFileOptions, size: number): TempFile {
+  const like = options.like === undefined ? undefined : checkRegularOrAbsent(options.like, 'copy the owner and mode of')
+  const temp = tempNameFor(target)
+  const fd = createExclusive(temp, like ? 0o600 : options.mode ?? 0o644)
   try {
-    if (options.replace) {
+    return {temp, fd, warnings: like ? applyOwnership(fd, target, ownershipOf(like)) : []}
+  } catch (error) {
+    fs.closeSync(fd)
+    removeQuietly(temp)
+    throw fsError(error, temp, `write ${size} bytes`, ExitCode.IO)
+  }
+}
+
+/**
+ * Gives a prepared temporary (every block written with zeros and fsynced) its
+ * header, syncs that, and moves it to `target`, which must be absent: the
+ * same end state as createFileAtomic, without writing the zeros now. The fd
+ * is closed and the temporary gone whatever happens.
+ */
+export function installPrepared(prepared: TempFile, target: string, head: Uint8Array): void {
+  const {temp, fd} = prepared
+  try {
+    if (checkRegularOrAbsent(target, 'create')) throw new WalError(ExitCode.CANT_CREATE, 'cannot create: file already exists', {file: target})
+    try {
+      fs.writeSync(fd, head, 0, head.length, 0)
+      fs.fdatasyncSync(fd)
+    } catch (error) {
+      throw fsError(error, temp, 'write the header of a prepared segment', ExitCode.IO)
+    }
+  } catch (error) {
+    fs.closeSync(fd)
+    removeQuietly(temp)
+    throw error
+  }
+  fs.closeSync(fd)
+  moveIntoPlace(temp, target, false)
+}
+
+/** Discards a prepared temporary that is not going to be used (an fd of -1 is left to whoever holds it). */
+export function discardTemp(prepared: TempFile): void {
+  try {
+    if (prepared.fd >= 0) fs.closeSync(prepared.fd)
+  } catch {
+    // Already closed.
+  }
+  removeQuietly(prepared.temp)
+}
+
+/** Moves a synced temporary to `target` and fsyncs the directory; the temporary is gone afterwards. */
+function moveIntoPlace(temp: string, target: string, replace: boolean): void {
+  try {
+    if (replace) {
       // rename replaces a name, never what a link points to; the lstat above refused a non-file.
       fs.renameSync(temp, target)
     } else {
@@ -114,9 +177,43 @@ export function createFileAtomic(target: string, head: Uint8Array, size: number,
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new WalError(ExitCode.CANT_CREATE, 'cannot create: file already exists', {file: target})
     throw fsError(error, target, 'rename the new file into place', ExitCode.CANT_CREATE)
   }
-  fsyncDir(dir)
-  options.warnings?.push(...warnings)
-  return warnings
+  fsyncDir(path.dirname(target))
+}
+
+/**
+ * Removes the segment temporaries (`.wal_NNNNNN.log.walctl-<pid>-<random>.tmp`)
+ * in `dir` whose process no longer runs: a segment being prepared, or created,
+ * by a writer that was killed. Only walctl's own names, only regular files;
+ * a temporary of a live process (another writer's, or a recover's) stays.
+ * Returns how many were removed.
+ */
+export function removeDeadTemporaries(dir: string, names: readonly string[]): number {
+  let n = 0
+  for (const name of names) {
+    const pid = tempNamePid(name)
+    if (pid === undefined || !/^\.wal_\d+\.log\./.test(name) || processRuns(pid)) continue
+    const file = path.join(dir, name)
+    const st = lstatOrUndefined(file)
+    if (!st?.isFile()) continue
+    try {
+      unlinkRegular(file, 'remove a temporary file of a killed writer', st)
+      n++
+    } catch {
+      // Replaced meanwhile, or not ours to remove: it stays listed as a stray.
+    }
+  }
+  return n
+}
+
+/** Whether process `pid` still runs (a pid we may not signal runs too). */
+export function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH'
+  }
 }
 
 /** Removes a temporary file of our own (made by tempNameFor); anything but a regular file is left. */

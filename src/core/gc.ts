@@ -20,7 +20,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
-import {copyFd, fsyncDir, readAt, tempNameFor, tempNamePid} from './files.js'
+import {copyFd, fsyncDir, processRuns, readAt, tempNameFor, tempNamePid} from './files.js'
 import {applyOwnership, dirModeWithin, isRoot, makeDirs, ownershipOf} from './fs/owner.js'
 import {checkDirOrAbsent, createExclusive, isProtected, lstatOrUndefined, notRegular, openForReading, unlinkRegular} from './fs/safe-open.js'
 import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from './format.js'
@@ -375,7 +375,7 @@ function removeLeftovers(archiveDir: string): number {
   let n = 0
   for (const name of fs.readdirSync(archiveDir)) {
     const pid = tempNamePid(name)
-    if (pid === undefined || !/^\.wal_\d+\.log\./.test(name) || pidRuns(pid)) continue
+    if (pid === undefined || !/^\.wal_\d+\.log\./.test(name) || processRuns(pid)) continue
     const file = path.join(archiveDir, name)
     const st = lstatOrUndefined(file)
     if (!st?.isFile() || (typeof process.geteuid === 'function' && st.uid !== process.geteuid())) continue
@@ -384,16 +384,6 @@ function removeLeftovers(archiveDir: string): number {
   }
   if (n > 0) fsyncDir(archiveDir)
   return n
-}
-
-function pidRuns(pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH'
-  }
 }
 
 /** Removes (or archives) `segs` oldest first, yielding after each durable removal: a safe point. */

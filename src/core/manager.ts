@@ -4,11 +4,13 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, WalError} from './errors.js'
 import {currentUmask, makeDirs} from './fs/owner.js'
-import {DEFAULT_SEGMENT_SIZE, maxPayloadSize, nowMicros} from './format.js'
+import {DEFAULT_SEGMENT_SIZE, encodeHeader, maxPayloadSize, nowMicros} from './format.js'
+import {installPrepared, removeDeadTemporaries} from './files.js'
 import {listWal, resolveWalDir, SegmentFile, WalListing} from './directory.js'
-import {Position, MAX_SEGMENT_ID} from './names.js'
+import {Position, MAX_SEGMENT_ID, segmentFileName} from './names.js'
 import {checkSegmentSize, WalSegment} from './segment.js'
 import {collectGarbage, GcOptions, GcResult} from './gc.js'
+import {PREPARE_MIN_SIZE, SegmentPipeline} from './write/segment-pipeline.js'
 
 export interface InitOptions {
   segmentSize?: number
@@ -20,6 +22,11 @@ export class WalManager {
   readonly segmentSize: number
   private listing: WalListing
   private cur: WalSegment | undefined
+  private readonly maxLength: number
+  /** Prepares the next segment in the background once this writer looks like filling the current one. */
+  private readonly pipeline: SegmentPipeline | undefined
+  private rotated = false
+  private cleaned = false
   /**
    * What the caller should say on stderr: a new segment that could not be
    * given the owner of the WAL's newest one (walctl not running as root).
@@ -30,6 +37,8 @@ export class WalManager {
     this.dir = listing.dir
     this.listing = listing
     this.segmentSize = segmentSize
+    this.maxLength = maxPayloadSize(segmentSize)
+    this.pipeline = segmentSize >= PREPARE_MIN_SIZE ? new SegmentPipeline(listing.dir, segmentSize) : undefined
   }
 
   /** Creates a WAL with its first segment. The directory is made if missing and must hold no segment. */
@@ -50,6 +59,7 @@ export class WalManager {
     const seg = WalSegment.create(dir, 1, segmentSize, options.createdAtUs ?? nowMicros())
     const manager = new WalManager(listWal(dir), segmentSize)
     manager.cur = seg
+    manager.arm(seg)
     return manager
   }
 
@@ -87,19 +97,47 @@ export class WalManager {
     if (!this.cur) {
       const newest = this.listing.segments.at(-1)
       if (!newest) throw new WalError(ExitCode.NO_INPUT, 'no WAL segments', {file: this.dir})
+      this.removeDeadTemporaries()
       this.cur = WalSegment.open(newest.path)
+      this.arm(this.cur)
     }
     return this.cur
   }
 
+  /**
+   * Sets when the next segment starts being prepared: at once after a
+   * rotation (this writer fills segments), otherwise once this writer has
+   * appended as much as is left, so that a writer of a few records does not
+   * write a whole segment only to remove it at close.
+   */
+  private arm(seg: WalSegment): void {
+    if (!this.pipeline) return
+    const at = this.rotated ? seg.writePointer : Math.ceil((seg.capacity + seg.writePointer) / 2)
+    seg.setWatermark(at, () => {
+      const last = this.listing.segments.at(-1)
+      if (last && last.id < MAX_SEGMENT_ID) this.pipeline?.prepare(last.id + 1, {like: last.path})
+    })
+  }
+
+  /** Temporaries of a writer that was killed (a prepared or half-created segment) go before this one writes. */
+  private removeDeadTemporaries(): void {
+    if (this.cleaned) return
+    this.cleaned = true
+    const temps = this.listing.strays.filter((s) => s.kind === 'temporary').map((s) => s.name)
+    if (temps.length > 0 && removeDeadTemporaries(this.dir, temps) > 0) {
+      this.listing = {...this.listing, strays: this.listing.strays.filter((s) => s.kind !== 'temporary' || fs.existsSync(s.path))}
+    }
+  }
+
   /** Appends one record, rotating first when it does not fit in the current segment. */
   append(data: Uint8Array): Position {
-    if (data.length > this.maxPayload) {
-      throw new WalError(ExitCode.DATA, `record of ${data.length} bytes is larger than a segment of ${this.segmentSize} bytes can hold (at most ${this.maxPayload})`, {file: this.dir})
+    const length = data.length
+    if (length > this.maxLength) {
+      throw new WalError(ExitCode.DATA, `record of ${length} bytes is larger than a segment of ${this.segmentSize} bytes can hold (at most ${this.maxPayload})`, {file: this.dir})
     }
-    let seg = this.current()
-    if (data.length > 0 && !seg.fits(data.length)) seg = this.rotateSegment()
-    return {segment: seg.id, offset: seg.append(data)}
+    let seg = this.cur ?? this.current()
+    if (length > 0 && !seg.fits(length)) seg = this.rotateSegment()
+    return {segment: seg.id, offset: seg.appendRange(data, 0, length)}
   }
 
   /** Syncs the current segment: every record appended so far is durable once this returns. */
@@ -119,10 +157,22 @@ export class WalManager {
     // The old segment's records must be durable before anything lands in the new one.
     this.cur?.close()
     this.cur = undefined
+    this.removeDeadTemporaries()
     // The new segment is the service's as much as the old ones: same owner, group and mode as the newest.
-    const seg = WalSegment.create(this.dir, nextId, this.segmentSize, undefined, {like: last?.path, warnings: this.warnings})
+    const prepared = this.pipeline?.take(nextId)
+    let seg: WalSegment
+    if (prepared) {
+      const file = path.join(this.dir, segmentFileName(nextId))
+      installPrepared(prepared, file, encodeHeader(nowMicros()))
+      this.warnings.push(...prepared.warnings)
+      seg = WalSegment.openCreated(file)
+    } else {
+      seg = WalSegment.create(this.dir, nextId, this.segmentSize, undefined, {like: last?.path, warnings: this.warnings})
+    }
     this.listing = {...this.listing, segments: [...this.listing.segments, {id: nextId, name: path.basename(seg.path), path: seg.path, size: seg.capacity}]}
     this.cur = seg
+    this.rotated = true
+    this.arm(seg)
     return seg
   }
 
@@ -142,8 +192,12 @@ export class WalManager {
   }
 
   close(): void {
-    this.cur?.close()
-    this.cur = undefined
+    try {
+      this.cur?.close()
+    } finally {
+      this.cur = undefined
+      this.pipeline?.close()
+    }
   }
 }
 

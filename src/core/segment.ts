@@ -3,7 +3,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {mmap} from './mmap.js'
-import {crc32} from './crc.js'
+import {crc32View} from './crc.js'
 import {CorruptionError, ExitCode, fsError, WalError} from './errors.js'
 import {createFileAtomic, CreateFileOptions, readAt} from './files.js'
 import {
@@ -15,6 +15,9 @@ import {parseSegmentFileName, segmentFileName} from './names.js'
 import {DamagedRegion, scanRecords} from './records.js'
 
 const PAGE = mmap.PAGESIZE
+// Read once: under a loader that turns imports into getters (tsx), a per-record read of an import costs a call.
+const HEAD: number = RECORD_HEADER_SIZE
+const crcOf = crc32View
 const ZERO_CHUNK = 1024 * 1024
 /**
  * madvise(MADV_POPULATE_WRITE), Linux 5.14+: makes a range of the mapping
@@ -112,17 +115,24 @@ export class WalSegment {
   /** Damage found past the clean end on a read-only open (a read-write open refuses it). */
   readonly damage: DamagedRegion[]
   private map: Buffer | undefined
+  /** The mapping as a DataView: record headers and the CRC's 32-bit reads. */
+  private view: DataView | undefined
   private wp: number
   private syncedTo: number
   private readonly maxLength: number
   /** End of the range already populated writable; appends past it populate the next window first. */
   private populatedTo: number
   private populateWindow = POPULATE_FIRST
+  /** Where the append path leaves its fast path: the populated end, or the watermark if nearer. */
+  private checkAt: number
+  private watermark = Number.POSITIVE_INFINITY
+  private onWatermark: (() => void) | undefined
 
   private constructor(file: string, id: number, map: Buffer, header: SegmentHeader, writePointer: number, readOnly: boolean, damage: DamagedRegion[]) {
     this.path = file
     this.id = id
     this.map = map
+    this.view = new DataView(map.buffer, map.byteOffset, map.length)
     this.capacity = map.length
     this.header = header
     this.wp = writePointer
@@ -131,6 +141,23 @@ export class WalSegment {
     this.damage = damage
     this.maxLength = maxPayloadSize(this.capacity)
     this.populatedTo = readOnly ? this.capacity : Math.floor(writePointer / PAGE) * PAGE
+    this.checkAt = readOnly ? -1 : this.populatedTo
+  }
+
+  /**
+   * Calls `f` once, from the append that takes the write pointer past
+   * `offset` (at once if it is there already): the manager starts preparing
+   * the next segment from it. Checked only where the append path already
+   * leaves its fast path, so it costs nothing per record.
+   */
+  setWatermark(offset: number, f: () => void): void {
+    if (this.wp >= offset) {
+      f()
+      return
+    }
+    this.watermark = offset
+    this.onWatermark = f
+    if (!this.readOnly && this.map) this.checkAt = Math.min(this.populatedTo, offset)
   }
 
   /**
@@ -142,6 +169,11 @@ export class WalSegment {
     const file = path.join(dir, segmentFileName(id))
     createFileAtomic(file, encodeHeader(createdAtUs), size, options)
     // Just written as a header and zeros: nothing to scan for (a scan of 64 MiB of zeros costs more than the create).
+    return WalSegment.load(file, {}, true)
+  }
+
+  /** Opens for appending a segment just put in place with a header and zeros (a prepared one): nothing to scan. */
+  static openCreated(file: string): WalSegment {
     return WalSegment.load(file, {}, true)
   }
 
@@ -215,7 +247,7 @@ export class WalSegment {
 
   /** Whether a payload of `length` bytes fits in what is left. */
   fits(length: number): boolean {
-    return RECORD_HEADER_SIZE + length <= this.capacity - this.wp
+    return HEAD + length <= this.capacity - this.wp
   }
 
   private buffer(): Buffer {
@@ -230,15 +262,17 @@ export class WalSegment {
 
   /** Appends `src[start, end)` as one record (no view of it is made); returns its record offset. */
   appendRange(src: Uint8Array, start: number, end: number): number {
-    const buf = this.map
     const length = end - start
     const at = this.wp
-    const next = at + RECORD_HEADER_SIZE + length
-    if (this.readOnly || !buf || length <= 0 || next > this.capacity) this.refuse(length)
-    if (next > this.populatedTo) this.populate(next)
-    buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), at + RECORD_HEADER_SIZE)
-    buf.writeUInt32LE(crc32(src, start, end), at + 4)
-    buf.writeUInt32LE(length, at)
+    const next = at + HEAD + length
+    // One test on the fast path: checkAt is -1 when read-only or closed, and never past the capacity.
+    if (length <= 0 || next > this.checkAt) this.slowPath(length, next)
+    const buf = this.map!
+    buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), at + HEAD)
+    // Checksummed where it now lies, through the segment's view (crc.ts crc32View).
+    const view = this.view!
+    view.setInt32(at + 4, crcOf(view, buf, at + HEAD, next), true)
+    view.setInt32(at, length, true)
     this.wp = next
     return at
   }
@@ -252,6 +286,18 @@ export class WalSegment {
     }
     if (!this.fits(length)) throw new WalError(ExitCode.DATA, `record of ${length} bytes does not fit: ${this.remaining} bytes left`, {file: this.path, offset: this.wp})
     return this.buffer() as never
+  }
+
+  private slowPath(length: number, next: number): void {
+    if (this.readOnly || !this.map || length <= 0 || next > this.capacity) this.refuse(length)
+    if (next > this.populatedTo) this.populate(next)
+    if (next > this.watermark) {
+      const f = this.onWatermark
+      this.watermark = Number.POSITIVE_INFINITY
+      this.onWatermark = undefined
+      f?.()
+    }
+    this.checkAt = Math.min(this.populatedTo, this.watermark)
   }
 
   /** Populates the mapping writable up to at least `end`, a growing window at a time. */
@@ -295,5 +341,7 @@ export class WalSegment {
     if (!this.map) return
     this.sync()
     this.map = undefined
+    this.view = undefined
+    this.checkAt = -1
   }
 }
