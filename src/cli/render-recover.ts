@@ -1,6 +1,7 @@
 import * as path from 'node:path'
 import {ChalkInstance} from 'chalk'
 import {Loss, RecoverResult} from '../core/recover.js'
+import {UndoResult} from '../core/recover-undo.js'
 import {colorSeverity, colorVerdict, paint} from './color.js'
 import {formatBytes} from '../core/units.js'
 import {escapeName} from '../core/fs/quote.js'
@@ -49,7 +50,7 @@ export function renderRecover(r: RecoverResult, chalk: ChalkInstance = paint('st
   lines.push('modes:')
   for (const m of r.modes) {
     const l = m.loss
-    const split = m.droppedRecords > 0 ? ` (${l.validDropped} valid, ${l.resyncedDropped} past damage)` : ''
+    const split = m.droppedRecords > 0 ? `; dropped: ${l.validDropped} valid, ${l.resyncedDropped} found only past damage` : ''
     const kept = l.resyncedKept > 0 ? `, ${l.resyncedKept} kept found only past damage` : ''
     const damage = `${split}; removes ${plural(l.damagedRegions, 'damaged region')} (${formatBytes(l.damagedBytesRemoved)})${kept}`
     const cost = m.possible ? `keeps ${m.keptRecords}, drops ${m.droppedRecords}, changes ${m.changes} segment(s)${damage}` : `cannot: ${escapeName(m.reason ?? '')}`
@@ -57,5 +58,20 @@ export function renderRecover(r: RecoverResult, chalk: ChalkInstance = paint('st
   }
   if (r.quarantine) lines.push(`quarantine: ${escapeName(r.quarantine)}`)
   if (r.changed) lines.push(`after: ${colorVerdict(chalk, r.verdictAfter)}${r.remaining.length > 0 ? ` (${r.remaining.length} warning(s) left)` : ''}`)
+  return lines.join('\n') + '\n'
+}
+
+const UNDO_VERB = {rewrite: 'put the original back', restore: 'move back into the WAL', move: 'move into the quarantine (the change created it)'} as const
+
+/** The human report of an undo: each step, and where the state it replaced went. */
+export function renderUndo(r: UndoResult): string {
+  const todo = r.steps.filter((s) => !s.done).length
+  const lines = [`${escapeName(r.dir)}: undo of ${escapeName(r.undo)}${r.dryRun ? ' (dry run, nothing changed)' : ''}: ${todo === 0 ? 'nothing to undo, every segment is already as before' : `${r.dryRun ? 'would make' : 'made'} ${todo} change(s)`}`]
+  for (const s of r.steps) {
+    const from = s.from && s.action === 'rewrite' ? ` from ${escapeName(s.from)}` : ''
+    const state = s.done ? ' (already done)' : s.quarantined ? ` [${escapeName(s.quarantined)}]` : ''
+    lines.push(`  ${escapeName(s.file)}: ${UNDO_VERB[s.action]}${from}${state}`)
+  }
+  if (r.quarantine) lines.push(`quarantine: ${escapeName(r.quarantine)} (undo this undo with --undo ${escapeName(path.basename(r.quarantine))})`)
   return lines.join('\n') + '\n'
 }

@@ -217,7 +217,9 @@ export interface LeftState {
 }
 
 /** One action as report.json keeps it: what the command reports, plus what an undo needs. */
-export interface ReportAction extends ActionReport {
+export interface ReportAction extends Omit<ActionReport, 'action'> {
+  /** An undo's report also has `restore`: a segment put back from a quarantine folder. */
+  action: ActionReport['action'] | 'restore'
   /** The original's size, mode, owner and SHA-256 (rewrite: of the copy's source; move: of the moved file). */
   original?: Original
   /** The segment as the change left it (rewrite, create). */
