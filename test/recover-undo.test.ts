@@ -1,0 +1,181 @@
+// walctl recover --undo through the real CLI: the originals back byte for byte
+// with their modes and owners, an undo undone, and the refusals that change
+// nothing (a WAL written to since, a copy not matching its SHA-256, a folder
+// that is not this WAL's quarantine).
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import test from 'ava'
+import {ROOT, walctl} from './helpers/cli.js'
+import {buildWal, flipByte, recordOffset, segPath} from './helpers/corrupt.js'
+import {snapshot, tempDir} from './helpers/fixtures.js'
+import {checkShape, parseTypes} from './helpers/json-shape.js'
+
+const types = parseTypes(fs.readFileSync(path.join(ROOT, 'docs', 'JSON.md'), 'utf8'))
+
+interface UndoJson {
+  undo: string
+  dryRun: boolean
+  changed: boolean
+  quarantine: string | null
+  steps: Array<{action: string; segment: number; file: string; from: string | null; quarantined: string | null; done: boolean}>
+}
+
+/** Each segment's bytes, mode and owner. */
+function segments(dir: string): Map<string, {bytes: string; mode: number; uid: number; gid: number}> {
+  const out = new Map<string, {bytes: string; mode: number; uid: number; gid: number}>()
+  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.log')).sort()) {
+    const st = fs.statSync(path.join(dir, name))
+    out.set(name, {bytes: fs.readFileSync(path.join(dir, name)).toString('base64'), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid})
+  }
+  return out
+}
+
+/** A flipped byte in record 10 (segment 2 of 3): damaged, records 11-15 found past it. */
+function damagedWal(): string {
+  const w = buildWal()
+  flipByte(segPath(w, 2), recordOffset(w, 10) + 12)
+  return w.dir
+}
+
+function run(t: import('ava').ExecutionContext, args: string[], code = 0): {stdout: string; stderr: string} {
+  const r = walctl(args)
+  t.is(r.code, code, `walctl ${args.join(' ')}: ${r.stderr}`)
+  return r
+}
+
+function recover(t: import('ava').ExecutionContext, dir: string, mode: string): string {
+  return (JSON.parse(run(t, ['recover', dir, '--mode', mode, '--json']).stdout) as {quarantine: string}).quarantine
+}
+
+test('salvage of a segment owned by 65534 mode 0600, then --undo: every segment back byte for byte with its mode and owner; the undo undone', (t) => {
+  const dir = damagedWal()
+  fs.chownSync(segPath(dir, 2), 65534, 65534)
+  fs.chmodSync(segPath(dir, 2), 0o600)
+  const original = segments(dir)
+  const q = recover(t, dir, 'salvage')
+  const recovered = segments(dir)
+  t.notDeepEqual(recovered, original)
+  t.like(recovered.get('wal_000002.log'), {mode: 0o600, uid: 65534, gid: 65534})
+
+  const r = run(t, ['recover', dir, '--undo', q])
+  t.regex(r.stdout, /undo of quarantine\/[^:]+: made 1 change\(s\)/)
+  t.regex(r.stdout, /wal_000002\.log: put the original back from quarantine\/.*wal_000002\.log \[quarantine\/.*wal_000002\.log\]/)
+  t.deepEqual(segments(dir), original)
+  t.is(run(t, ['verify', dir], 2).stdout.includes('crc-mismatch'), true)
+  // The new folder holds the state replaced, and its report says it is an undo of which folder.
+  const folders = fs.readdirSync(path.join(dir, 'quarantine')).sort()
+  t.is(folders.length, 2)
+  const u = path.join(dir, 'quarantine', folders[1])
+  const report = JSON.parse(fs.readFileSync(path.join(u, 'report.json'), 'utf8')) as {mode: string; subcommand: string; undoes: string; status: string; actions: Array<{original: {sha256: string; uid: number; mode: string}}>}
+  t.like(report, {mode: 'undo', subcommand: 'recover', undoes: path.relative(dir, q), status: 'done'})
+  t.is(fs.readFileSync(path.join(u, 'wal_000002.log')).toString('base64'), recovered.get('wal_000002.log')!.bytes)
+  t.like(report.actions[0].original, {uid: 65534, mode: '0600'})
+
+  // Undoing the undo gives back what the recover left; by the folder's name alone.
+  const again = JSON.parse(run(t, ['recover', dir, '--undo', folders[1], '--json']).stdout) as UndoJson
+  t.deepEqual(checkShape(again, types.get('RecoverUndo')!, types), [])
+  t.true(again.changed)
+  t.deepEqual(segments(dir), recovered)
+  t.is(run(t, ['verify', dir]).stdout.includes('clean'), true)
+  // Run twice, an undo finds nothing left to do and changes nothing.
+  const twice = JSON.parse(run(t, ['recover', dir, '--undo', folders[1], '--json']).stdout) as UndoJson
+  t.false(twice.changed)
+  t.true(twice.steps.every((s) => s.done))
+})
+
+test('point-in-time then --undo: the moved segment comes back from the quarantine, the cut one gets its original', (t) => {
+  const dir = damagedWal()
+  const original = segments(dir)
+  const q = recover(t, dir, 'point-in-time')
+  t.false(fs.existsSync(segPath(dir, 3)))
+  const j = JSON.parse(run(t, ['recover', dir, '--undo', q, '--json']).stdout) as UndoJson
+  t.deepEqual(j.steps.map((s) => [s.action, s.segment, s.done]), [['rewrite', 2, false], ['restore', 3, false]])
+  t.is(j.steps[1].from, path.join(path.relative(dir, q), 'wal_000003.log'))
+  t.deepEqual(segments(dir), original)
+  t.false(fs.existsSync(path.join(q, 'wal_000003.log')), 'moved back, not copied: the quarantine keeps no second name of a live segment')
+  t.true(fs.existsSync(path.join(q, 'wal_000002.log')))
+})
+
+test('salvage filling a missing segment, then --undo: the empty segment it created leaves the WAL for the new quarantine', (t) => {
+  const w = buildWal()
+  fs.rmSync(segPath(w, 2))
+  const original = segments(w.dir)
+  recover(t, w.dir, 'salvage')
+  t.true(fs.existsSync(segPath(w, 2)))
+  const created = fs.readFileSync(segPath(w, 2))
+  const q = fs.readdirSync(path.join(w.dir, 'quarantine'))[0]
+  const j = JSON.parse(run(t, ['recover', w.dir, '--undo', q, '--json']).stdout) as UndoJson
+  t.deepEqual(j.steps.map((s) => [s.action, s.segment]), [['move', 2]])
+  t.deepEqual(segments(w.dir), original)
+  t.deepEqual(fs.readFileSync(path.join(j.quarantine!, 'wal_000002.log')), created)
+})
+
+test('--undo refuses, changing nothing, when a rewritten segment was appended to since, or a segment was added after', (t) => {
+  const dir = damagedWal()
+  const q = recover(t, dir, 'point-in-time')
+  // After the cut, segment 2 is the newest and takes the append.
+  const app = run(t, ['append', dir, 'written after the recover'])
+  t.regex(app.stdout, /^2:/)
+  const before = snapshot(dir)
+  const r = walctl(['recover', dir, '--undo', q])
+  t.is(r.code, 2)
+  t.regex(r.stderr, /wal_000002\.log.*recover --undo refused, nothing changed: wal_000002\.log holds 3 record\(s\), 1 of them from offset 185 on, written since the recover \(which left 2 ending at 185\); undoing would take them out of the WAL/)
+  t.is(r.stderr.trim().split('\n').length, 1)
+  t.deepEqual(snapshot(dir), before)
+
+  // A new segment after the range the recover left (salvage of the same damage, then a rotation).
+  const other = damagedWal()
+  const q2 = recover(t, other, 'salvage')
+  run(t, ['rotate', other])
+  run(t, ['append', other, 'in a new segment'])
+  const before2 = snapshot(other)
+  const r2 = walctl(['recover', other, '--undo', q2])
+  t.is(r2.code, 2)
+  t.regex(r2.stderr, /refused, nothing changed: wal_000004\.log \(1 record\(s\)\) were added after the recover, which left the WAL ending at wal_000003\.log/)
+  t.deepEqual(snapshot(other), before2)
+})
+
+test('--undo --dry-run prints the plan and changes nothing; a copy not matching its SHA-256 is refused naming it', (t) => {
+  const dir = damagedWal()
+  const q = recover(t, dir, 'salvage')
+  const before = snapshot(dir)
+  const dry = run(t, ['recover', dir, '--undo', q, '--dry-run'])
+  t.regex(dry.stdout, /\(dry run, nothing changed\): would make 1 change\(s\)/)
+  t.regex(dry.stdout, /wal_000002\.log: put the original back from quarantine\//)
+  const j = JSON.parse(run(t, ['recover', dir, '--undo', q, '--dry-run', '--json']).stdout) as UndoJson
+  t.like(j, {dryRun: true, changed: false, quarantine: null})
+  t.deepEqual(snapshot(dir), before)
+
+  const copy = path.join(q, 'wal_000002.log')
+  fs.chmodSync(copy, 0o600)
+  flipByte(copy, 200)
+  const tampered = snapshot(dir)
+  const r = walctl(['recover', dir, '--undo', q])
+  t.is(r.code, 2)
+  t.regex(r.stderr, /wal_000002\.log.*does not match the SHA-256 in report\.json/)
+  t.deepEqual(snapshot(dir), tampered)
+})
+
+test('--undo refuses a folder that is not a quarantine folder of this WAL: a link, another folder, one without report.json', (t) => {
+  const dir = damagedWal()
+  const q = recover(t, dir, 'salvage')
+  const link = path.join(dir, 'quarantine', 'link')
+  fs.symlinkSync(q, link)
+  const elsewhere = path.join(tempDir(), 'quarantine', path.basename(q))
+  fs.cpSync(q, elsewhere, {recursive: true})
+  const empty = path.join(dir, 'quarantine', 'empty')
+  fs.mkdirSync(empty)
+  const before = snapshot(dir)
+  for (const [given, why] of [
+    [link, /not a quarantine folder \(a symbolic link\)/],
+    [elsewhere, /is not a quarantine folder of this WAL/],
+    [empty, /no report\.json in it/],
+  ] as const) {
+    const r = walctl(['recover', dir, '--undo', given])
+    t.is(r.code, 2, `${given}: ${r.stderr}`)
+    t.regex(r.stderr, why)
+  }
+  t.deepEqual(snapshot(dir), before)
+  const usage = walctl(['recover', dir, '--undo', q, '--mode', 'salvage'])
+  t.is(usage.code, 64)
+})
