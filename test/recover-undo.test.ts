@@ -2,10 +2,12 @@
 // with their modes and owners, an undo undone, and the refusals that change
 // nothing (a WAL written to since, a copy not matching its SHA-256, a folder
 // that is not this WAL's quarantine).
+import {spawn} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
-import {ROOT, walctl} from './helpers/cli.js'
+import {WalManager} from '../src/core/manager.js'
+import {BIN, ROOT, walctl} from './helpers/cli.js'
 import {buildWal, flipByte, recordOffset, segPath} from './helpers/corrupt.js'
 import {snapshot, tempDir} from './helpers/fixtures.js'
 import {checkShape, parseTypes} from './helpers/json-shape.js'
@@ -178,4 +180,47 @@ test('--undo refuses a folder that is not a quarantine folder of this WAL: a lin
   t.deepEqual(snapshot(dir), before)
   const usage = walctl(['recover', dir, '--undo', q, '--mode', 'salvage'])
   t.is(usage.code, 64)
+})
+
+/** `count` segments of 128 KiB, each 50 records and a torn tail: a recover and its undo take seconds (one fsync per segment). */
+function manySegments(count: number): string {
+  const dir = path.join(tempDir(), 'wal')
+  const manager = WalManager.init(dir, {segmentSize: 128 * 1024})
+  for (let i = 0; i < 50; i++) manager.append(Buffer.from(`record ${i} `.padEnd(200, '.')))
+  manager.close()
+  const bytes = fs.readFileSync(segPath(dir, 1))
+  const end = 89 + 50 * 208
+  bytes.writeUInt32LE(40, end)
+  bytes[end + 8] = 1
+  for (let id = 1; id <= count; id++) fs.writeFileSync(segPath(dir, id), bytes)
+  return dir
+}
+
+test('SIGTERM during --undo: exit 143, the lock released, nothing lost; the same undo run again finishes it', async (t) => {
+  const dir = manySegments(150)
+  const original = segments(dir)
+  const q = recover(t, dir, 'tolerate-tail')
+  const recovered = segments(dir)
+  const child = spawn(process.execPath, [BIN, 'recover', dir, '--undo', q], {env: {...process.env, NO_COLOR: '1'}})
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const poll = setInterval(() => {
+    if (!fs.existsSync(path.join(dir, '.walctl.lock'))) return
+    clearInterval(poll)
+    setTimeout(() => child.kill('SIGTERM'), 300)
+  }, 10)
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  clearInterval(poll)
+  t.is(code, 143, stderr)
+  t.regex(stderr, /^walctl: interrupted by SIGTERM; .*(the WAL is unchanged|run the same undo again to finish)/)
+  t.false(fs.existsSync(path.join(dir, '.walctl.lock')))
+  // Every segment is either as the recover left it or back to its original: never anything else.
+  const mid = segments(dir)
+  for (const [name, s] of mid) t.true(s.bytes === original.get(name)!.bytes || s.bytes === recovered.get(name)!.bytes, name)
+  const interrupted = fs.readdirSync(path.join(dir, 'quarantine')).map((f) => path.join(dir, 'quarantine', f)).filter((f) => f !== q)
+  t.is(interrupted.length, 1)
+  t.regex(fs.readFileSync(path.join(interrupted[0], 'report.json'), 'utf8'), /"status": "interrupted"/)
+  const again = walctl(['recover', dir, '--undo', q], {timeoutMs: 120_000})
+  t.is(again.code, 0, again.stderr)
+  t.deepEqual(segments(dir), original)
 })

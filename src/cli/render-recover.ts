@@ -67,11 +67,12 @@ const UNDO_VERB = {rewrite: 'put the original back', restore: 'move back into th
 export function renderUndo(r: UndoResult): string {
   const todo = r.steps.filter((s) => !s.done).length
   const lines = [`${escapeName(r.dir)}: undo of ${escapeName(r.undo)}${r.dryRun ? ' (dry run, nothing changed)' : ''}: ${todo === 0 ? 'nothing to undo, every segment is already as before' : `${r.dryRun ? 'would make' : 'made'} ${todo} change(s)`}`]
-  for (const s of r.steps) {
+  for (const s of r.steps.filter((x) => !x.done)) {
     const from = s.from && s.action === 'rewrite' ? ` from ${escapeName(s.from)}` : ''
-    const state = s.done ? ' (already done)' : s.quarantined ? ` [${escapeName(s.quarantined)}]` : ''
-    lines.push(`  ${escapeName(s.file)}: ${UNDO_VERB[s.action]}${from}${state}`)
+    lines.push(`  ${escapeName(s.file)}: ${UNDO_VERB[s.action]}${from}${s.quarantined ? ` [${escapeName(s.quarantined)}]` : ''}`)
   }
+  const done = r.steps.length - todo
+  if (done > 0 && todo > 0) lines.push(`  ${done} segment(s) already as before (an earlier, interrupted undo put them back)`)
   if (r.quarantine) lines.push(`quarantine: ${escapeName(r.quarantine)} (undo this undo with --undo ${escapeName(path.basename(r.quarantine))})`)
   return lines.join('\n') + '\n'
 }
