@@ -1,6 +1,7 @@
 // The quarantine: before a recover changes or moves a segment, a durable copy
 // of it goes to `DIR/quarantine/<UTC timestamp>/` with a report.json saying
-// what is done and why. Nothing in it is ever deleted by walctl.
+// what is done and why. Nothing in it is ever deleted by walctl (an undo moves
+// a segment that recover moved there back into the WAL).
 //
 // On a shared host: `quarantine` and its folders must be real directories
 // (a link there would send the copies elsewhere: refused, 73); they are made
