@@ -156,6 +156,17 @@ test('--undo --dry-run prints the plan and changes nothing; a copy not matching 
   t.is(r.code, 2)
   t.regex(r.stderr, /wal_000002\.log.*does not match the SHA-256 in report\.json/)
   t.deepEqual(snapshot(dir), tampered)
+
+  // A link in the copy's place is never read through: refused (73), nothing changed.
+  const target = path.join(tempDir(), 'elsewhere')
+  fs.writeFileSync(target, 'not a segment')
+  fs.rmSync(copy)
+  fs.symlinkSync(target, copy)
+  const linked = walctl(['recover', dir, '--undo', q])
+  t.is(linked.code, 73, linked.stderr)
+  t.regex(linked.stderr, /symbolic link/)
+  t.is(fs.readFileSync(target, 'utf8'), 'not a segment')
+  t.is(fs.readFileSync(segPath(dir, 2)).toString('base64'), tampered.get('wal_000002.log')!.bytes)
 })
 
 test('--undo refuses a folder that is not a quarantine folder of this WAL: a link, another folder, one without report.json', (t) => {

@@ -72,6 +72,7 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
     }
     process.exitCode = result.exitCode
     if (!this.jsonEnabled()) process.stdout.write(renderUndo(result))
+    for (const w of result.warnings) this.note(`walctl: ${w}`)
     return result
   }
 }

@@ -54,6 +54,8 @@ export interface UndoResult {
   /** The new quarantine folder holding the state replaced, with its report.json (mode `undo`). */
   quarantine: string | null
   steps: UndoStep[]
+  /** An owner walctl could not give back (not root), one line each. */
+  warnings: string[]
 }
 
 export interface UndoOptions {
@@ -234,7 +236,7 @@ function plan(dir: string, qdir: string, actions: ReportAction[], what: string):
 }
 
 function sameOwnership(st: fs.Stats, o: Original): boolean {
-  return st.uid === o.uid && st.gid === o.gid && (st.mode & 0o7777) === Number.parseInt(o.mode, 8)
+  return st.uid === o.uid && st.gid === o.gid && (st.mode & 0o777) === (Number.parseInt(o.mode, 8) & 0o777)
 }
 
 /** Segments added after the range the change left: an undo would strand their records behind restored ones. */
@@ -266,7 +268,7 @@ async function undoLocked(dir: string, given: string, dryRun: boolean, checkpoin
   const what = report.mode === 'undo' ? 'undo' : 'recover'
   const planned = plan(dir, qdir, actions, what)
   checkNoNewSegments(dir, report.lastSegment, planned, what)
-  const result: UndoResult = {dir, undo: path.relative(dir, qdir), dryRun, exitCode: ExitCode.OK, changed: false, quarantine: null, steps: planned.map((p) => p.step)}
+  const result: UndoResult = {dir, undo: path.relative(dir, qdir), dryRun, exitCode: ExitCode.OK, changed: false, quarantine: null, steps: planned.map((p) => p.step), warnings: []}
   const todo = planned.filter((p) => !p.step.done)
   if (dryRun || todo.length === 0) return result
   const pause = async (): Promise<void> => {
@@ -326,7 +328,7 @@ async function undoLocked(dir: string, given: string, dryRun: boolean, checkpoin
   for (const p of todo) {
     try {
       if (done > 0) await pause()
-      reported[done].left = applyStep(p, udir)
+      reported[done].left = applyStep(p, udir, result.warnings)
       done++
       result.changed = true
     } catch (error) {
@@ -342,7 +344,7 @@ async function undoLocked(dir: string, given: string, dryRun: boolean, checkpoin
 }
 
 /** Carries out one step; returns the state it left the segment in (for an undo of this undo). */
-function applyStep(p: Planned, udir: string): LeftState | undefined {
+function applyStep(p: Planned, udir: string, warnings: string[]): LeftState | undefined {
   switch (p.step.action) {
     case 'rewrite': {
       const o = p.entry.original!
@@ -352,10 +354,9 @@ function applyStep(p: Planned, udir: string): LeftState | undefined {
       const temp = tempNameFor(p.file)
       const fd = createExclusive(temp, 0o600, 'write the original back')
       try {
-        applyOwnership(fd, p.file, {uid: o.uid, gid: o.gid, mode: Number.parseInt(o.mode, 8) & 0o777})
+        // Set-id and sticky bits are never given back, as walctl never copies them (fs/owner.ts).
+        warnings.push(...applyOwnership(fd, p.file, {uid: o.uid, gid: o.gid, mode: Number.parseInt(o.mode, 8) & 0o777}))
         for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at, bytes.length - at, at)
-        // Set-id and sticky bits, if the original had them, after the owner is set (a chown clears them).
-        fs.fchmodSync(fd, Number.parseInt(o.mode, 8) & 0o7777)
         fs.fsyncSync(fd)
       } catch (error) {
         fs.closeSync(fd)
@@ -368,12 +369,19 @@ function applyStep(p: Planned, udir: string): LeftState | undefined {
         unlinkRegular(temp, 'remove a temporary file')
         throw new WalError(ExitCode.CANT_CREATE, 'refusing to replace: the file was replaced meanwhile', {file: p.file})
       }
-      fs.renameSync(temp, p.file)
+      try {
+        fs.renameSync(temp, p.file)
+      } catch (error) {
+        unlinkRegular(temp, 'remove a temporary file')
+        throw fsError(error, p.file, 'rename the original into place', ExitCode.CANT_CREATE)
+      }
       fsyncDir(path.dirname(p.file))
       const r = recordsOf(bytes)
       return {size: bytes.length, sha256: o.sha256, records: r.records, end: r.end}
     }
     case 'restore': {
+      const st = checkRegularOrAbsent(p.from!, 'put back')
+      if (!st) throw new WalError(ExitCode.NO_INPUT, 'cannot put the segment back: it is gone from the quarantine', {file: p.from!})
       fsyncFile(p.from!)
       try {
         // link refuses a name that exists (rename would replace it).
@@ -381,7 +389,13 @@ function applyStep(p: Planned, udir: string): LeftState | undefined {
       } catch (error) {
         throw fsError(error, p.file, 'put the segment back', ExitCode.CANT_CREATE)
       }
-      unlinkRegular(p.from!, 'take the segment out of the quarantine')
+      // A link swapped in after the check would now have a segment's name: taken back out, refused.
+      const linked = fs.lstatSync(p.file)
+      if (!linked.isFile() || linked.ino !== st.ino || linked.dev !== st.dev) {
+        fs.unlinkSync(p.file)
+        throw new WalError(ExitCode.CANT_CREATE, 'refusing to put back: the quarantined file was replaced meanwhile', {file: p.from!})
+      }
+      unlinkRegular(p.from!, 'take the segment out of the quarantine', st)
       fsyncDir(path.dirname(p.file))
       fsyncDir(path.dirname(p.from!))
       const bytes = readWhole(p.file, MAX_SEGMENT_SIZE, 'read back')
