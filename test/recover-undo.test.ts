@@ -2,7 +2,7 @@
 // with their modes and owners, an undo undone, and the refusals that change
 // nothing (a WAL written to since, a copy not matching its SHA-256, a folder
 // that is not this WAL's quarantine).
-import {spawn} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
@@ -88,8 +88,15 @@ test('salvage of a segment owned by 65534 mode 0600, then --undo: every segment 
 test('point-in-time then --undo: the moved segment comes back from the quarantine, the cut one gets its original', (t) => {
   const dir = damagedWal()
   const original = segments(dir)
-  const q = recover(t, dir, 'point-in-time')
+  const human = run(t, ['recover', dir, '--mode', 'point-in-time']).stdout
   t.false(fs.existsSync(segPath(dir, 3)))
+  const q = path.join(dir, 'quarantine', fs.readdirSync(path.join(dir, 'quarantine'))[0])
+  // The report ends with the command that undoes it, ready to paste: its dry run runs as written.
+  const undo = /^undo: (walctl recover .* --undo .*)$/m.exec(human)![1]
+  t.is(undo, `walctl recover '${dir}' --undo '${path.basename(q)}'`)
+  const pasted = spawnSync('sh', ['-c', `${undo.replace(/^walctl/, `'${process.execPath}' '${BIN}'`)} --dry-run`], {encoding: 'utf8'})
+  t.is(pasted.status, 0, pasted.stderr)
+  t.regex(pasted.stdout, /would make 2 change\(s\)/)
   const j = JSON.parse(run(t, ['recover', dir, '--undo', q, '--json']).stdout) as UndoJson
   t.deepEqual(j.steps.map((s) => [s.action, s.segment, s.done]), [['rewrite', 2, false], ['restore', 3, false]])
   t.is(j.steps[1].from, path.join(path.relative(dir, q), 'wal_000003.log'))

@@ -4,7 +4,7 @@ import {Loss, RecoverResult} from '../core/recover.js'
 import {UndoResult} from '../core/recover-undo.js'
 import {colorSeverity, colorVerdict, paint} from './color.js'
 import {formatBytes} from '../core/units.js'
-import {escapeName} from '../core/fs/quote.js'
+import {escapeName, shellPath} from '../core/fs/quote.js'
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`
@@ -56,7 +56,7 @@ export function renderRecover(r: RecoverResult, chalk: ChalkInstance = paint('st
     const cost = m.possible ? `keeps ${m.keptRecords}, drops ${m.droppedRecords}, changes ${m.changes} segment(s)${damage}` : `cannot: ${escapeName(m.reason ?? '')}`
     lines.push(`  ${m.mode.padEnd(13)} ${cost}${m.mode === r.mode ? '  (chosen)' : ''}`)
   }
-  if (r.quarantine) lines.push(`quarantine: ${escapeName(r.quarantine)}`)
+  if (r.quarantine) lines.push(`quarantine: ${escapeName(r.quarantine)}`, `undo: walctl recover ${shellPath(r.dir)} --undo ${shellPath(path.basename(r.quarantine))}`)
   if (r.changed) lines.push(`after: ${colorVerdict(chalk, r.verdictAfter)}${r.remaining.length > 0 ? ` (${r.remaining.length} warning(s) left)` : ''}`)
   return lines.join('\n') + '\n'
 }
@@ -73,6 +73,6 @@ export function renderUndo(r: UndoResult): string {
   }
   const done = r.steps.length - todo
   if (done > 0 && todo > 0) lines.push(`  ${done} segment(s) already as before (an earlier, interrupted undo put them back)`)
-  if (r.quarantine) lines.push(`quarantine: ${escapeName(r.quarantine)} (undo this undo with --undo ${escapeName(path.basename(r.quarantine))})`)
+  if (r.quarantine) lines.push(`quarantine: ${escapeName(r.quarantine)}`, `undo this undo: walctl recover ${shellPath(r.dir)} --undo ${shellPath(path.basename(r.quarantine))}`)
   return lines.join('\n') + '\n'
 }
