@@ -12,7 +12,7 @@ export type {
 } from './core/scan.js'
 export {verifyWal, verifyWal as verify, VERDICT_EXIT} from './core/verify.js'
 export type {VerifyReport} from './core/verify.js'
-export {recoverWal, recoverWal as recover, RECOVER_MODES} from './core/recover.js'
+export {recoverWal, recoverWal as recover, recoverWalAsync, RECOVER_MODES} from './core/recover.js'
 export type {ActionReport, ModeSummary, RecoverMode, RecoverOptions, RecoverResult} from './core/recover.js'
 
 export {explainShardexError} from './core/explain/explain.js'
@@ -20,7 +20,20 @@ export type {Explanation, ExplainOptions} from './core/explain/explain.js'
 export {parseShardexMessage} from './core/explain/shardex-messages.js'
 export type {ShardexMessage, ShardexMessageKind} from './core/explain/shardex-messages.js'
 
-export {collectGarbage, collectGarbage as gc} from './core/gc.js'
+export {collectGarbage, collectGarbage as gc, collectGarbageAsync} from './core/gc.js'
+export {installInterruptHandlers, checkInterrupt, safePoint, interruption, InterruptedError, signalExitCode} from './core/interrupt.js'
+export type {InterruptSignal} from './core/interrupt.js'
+
+export {archiveWal, pruneArchive} from './core/archive/archive.js'
+export type {ArchiveOptions, ArchiveResult, PruneOptions, ShippedSegment} from './core/archive/archive.js'
+export {restoreWal} from './core/archive/restore.js'
+export type {RestoreOptions, RestoreResult} from './core/archive/restore.js'
+export {verifyArchive} from './core/archive/verify-archive.js'
+export type {ArchiveProblem, ArchiveVerifyReport} from './core/archive/verify-archive.js'
+export {isArchiveUrl, openTarget, parseTarget} from './core/archive/target.js'
+export type {ArchiveTarget, OpenTargetOptions} from './core/archive/target.js'
+export type {ArchiveStore} from './core/archive/store.js'
+export type {Manifest, ManifestSegment, CurrentSegment} from './core/archive/manifest.js'
 export type {GcOptions, GcPolicy, GcResult, GcSegment} from './core/gc.js'
 export {
   acquireWriterLock, tryAcquireWriterLock, readLockHolder, describeHolder, describeTakeover, LockedError, WriterLock, LOCK_FILE, LOCK_MUTEX,

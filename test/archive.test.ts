@@ -330,3 +330,27 @@ function corruptObject(url: string, env: NodeJS.ProcessEnv, name: string): void 
   const {bucket, key} = bucketKey(url, name)
   s3Script(env, `await c.send(new PutObjectCommand({Bucket: ${JSON.stringify(bucket)}, Key: ${JSON.stringify(key)}, Body: Buffer.from(${JSON.stringify(bytes.toString('base64'))}, 'base64')}))`)
 }
+
+test.serial('archive --watch ships segments as they seal and stops on SIGTERM with 143, the archive consistent', async (t) => {
+  const wal = build(100)
+  const url = `file://${path.join(tempDir(), 'w')}`
+  const child = spawn(process.execPath, [BIN, 'archive', wal.dir, '--to', url, '--watch', '--interval', '200ms', '--quiet'], {env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const waitFor = async (n: number): Promise<void> => {
+    const deadline = Date.now() + 20_000
+    while (Date.now() < deadline && manifestCount(url, {}) < n) await new Promise((r) => setTimeout(r, 100))
+  }
+  const first = segments(wal.dir).size - 1
+  await waitFor(first)
+  t.is(manifestCount(url, {}), first)
+  // Seal the newest segment: the watch ships it at its next pass.
+  t.is(walctl(['rotate', wal.dir]).code, 0)
+  await waitFor(first + 1)
+  t.is(manifestCount(url, {}), first + 1)
+  child.kill('SIGTERM')
+  t.is(await exited, 143, stderr)
+  t.regex(stderr, /interrupted by SIGTERM; the archive is consistent/)
+  t.is(walctl(['verify', url, '--deep']).code, 0)
+})

@@ -85,7 +85,7 @@ test('an unknown flag: exit 64, one line', (t) => {
   const before = snapshot(dir)
   const r = walctl(['append', dir, '--bogus', 'x'])
   t.is(r.code, 64)
-  t.regex(r.stderr, /Nonexistent flag: --bogus/)
+  t.regex(r.stderr, /unknown flag '--bogus'/)
   oneLine(t, r.stderr)
   t.deepEqual(snapshot(dir), before)
 })

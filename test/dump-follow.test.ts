@@ -1,6 +1,6 @@
 // dump --follow: a real child process polls the WAL while other processes
 // append to it and rotate it; it prints each new record once, in order, and
-// ends with exit 0 on SIGINT.
+// ends on SIGINT with 130 (128 + the signal), like tail -f, after writing out what it read.
 import {ChildProcess, spawn} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -50,7 +50,7 @@ function follow(args: string[]): Follower {
 
 const text = (hex: string): string => Buffer.from(hex, 'hex').toString()
 
-test('--follow prints records appended by another process and records in new segments, then exits 0 on SIGINT', async (t) => {
+test('--follow prints records appended by another process and records in new segments, then exits 130 on SIGINT', async (t) => {
   const dir = path.join(tempDir(), 'wal')
   t.is(walctl(['init', dir, '--segment-size', '1024']).code, 0)
   t.is(walctl(['append', dir, 'one', 'two']).code, 0)
@@ -66,7 +66,7 @@ test('--follow prints records appended by another process and records in new seg
   await f.waitFor(7)
   f.child.kill('SIGINT')
   const exit = await f.exit
-  t.is(exit.code, 0, exit.stderr)
+  t.is(exit.code, 130, exit.stderr)
   t.is(exit.stderr, '')
   const lines = f.lines()
   t.deepEqual(lines.map((l) => text(l.data)), ['one', 'two', 'three', 'four', ...big], 'each record once, in order')
@@ -111,7 +111,7 @@ test('--follow waits out a record still being written, and shows damage once a v
   await f.waitFor(4)
   f.child.kill('SIGINT')
   const exit = await f.exit
-  t.is(exit.code, 0, exit.stderr)
+  t.is(exit.code, 130, exit.stderr)
   const lines = f.lines()
   t.deepEqual(lines.map((l) => (l.kind ? `${l.kind}@${l.offset}` : text(l.data))), ['one', 'in flight: 0123456789', `crc-mismatch@${at}`, 'after damage'])
   t.true((lines[3] as unknown as {resynced: boolean}).resynced)
@@ -133,7 +133,7 @@ test('--follow shows damage the dump already listed only once, when the writer m
   await new Promise((resolve) => setTimeout(resolve, 200))
   f.child.kill('SIGINT')
   const exit = await f.exit
-  t.is(exit.code, 0, exit.stderr)
+  t.is(exit.code, 130, exit.stderr)
   t.deepEqual(f.lines().map((l) => (l.kind ? `${l.segment}:${l.kind}@${l.offset}` : `${l.segment}:${text(l.data)}`)), ['1:one', '1:debris@600', '2:two'])
 })
 

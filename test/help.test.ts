@@ -1,14 +1,12 @@
-// Help and completion: `walctl --help` lists every command with a one-line
-// summary and the exit code table; every command has a description, examples
-// and documented flags; `walctl autocomplete` produces working completion.
+// Help: `walctl --help` lists every command with a one-line summary and the
+// exit code table; every command has a description, examples and documented
+// flags. Completion is in completion.test.ts, help's wording in help-voice.test.ts.
 import test from 'ava'
-import {spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode} from '../src/core/errors.js'
 import {EXIT_CODES} from '../src/cli/help.js'
 import {ROOT, walctl} from './helpers/cli.js'
-import {tempDir} from './helpers/fixtures.js'
 
 interface ManifestCommand {
   id: string
@@ -32,7 +30,7 @@ test('walctl --help lists every command with its one-line summary, and the exit 
   t.is(r.code, 0)
   t.is(r.stderr, '')
   const commands = r.stdout.slice(r.stdout.indexOf('\nCOMMANDS\n'), r.stdout.indexOf('\nEXIT CODES\n'))
-  for (const id of [...ownCommands, 'autocomplete', 'help']) {
+  for (const id of ownCommands) {
     const summary = manifest.commands[id]?.summary?.split('\n')[0]
     const line = new RegExp(`^ {2}${id} +(.+)$`, 'm').exec(commands)
     t.truthy(line, `${id} is listed`)
@@ -65,10 +63,12 @@ for (const id of ownCommands) {
     t.true((c.examples ?? []).length > 0, 'examples')
     for (const [name, flag] of Object.entries(c.flags)) if (!flag.hidden) t.truthy(flag.description, `--${name} is documented`)
     for (const [name, arg] of Object.entries(c.args)) t.truthy(arg.description, `argument ${name} is documented`)
-    for (const flag of ['json', 'color']) t.truthy(c.flags[flag], `--${flag}`)
+    // help and completion print text only: they are not offered --json.
+    for (const flag of ['help', 'completion'].includes(id) ? ['color'] : ['json', 'color']) t.truthy(c.flags[flag], `--${flag}`)
     const r = walctl([id, '--help'])
     t.is(r.code, 0)
-    for (const section of ['USAGE', 'FLAGS', 'GLOBAL FLAGS', 'DESCRIPTION', 'EXAMPLES', 'EXIT CODES']) t.regex(r.stdout, new RegExp(`^${section}$`, 'm'))
+    const own = Object.values(c.flags).some((f) => (f as {helpGroup?: string}).helpGroup !== 'GLOBAL')
+    for (const section of ['USAGE', ...(own ? ['FLAGS'] : []), 'GLOBAL FLAGS', 'DESCRIPTION', 'EXAMPLES', 'EXIT CODES']) t.regex(r.stdout, new RegExp(`^${section}$`, 'm'))
     t.notRegex(r.stdout, /<%=/, 'example templates are rendered')
   })
 }
@@ -88,40 +88,4 @@ test('an unknown command is a usage error (64) naming it and the closest command
   t.is(json.code, 64)
   t.is(json.stderr, '')
   t.deepEqual(JSON.parse(json.stdout), {error: {message: "unknown command 'verfy'; did you mean 'verify'? See 'walctl --help' for the commands.", exitCode: 64}})
-})
-
-function completionCache(): {env: NodeJS.ProcessEnv; dir: string} {
-  const home = tempDir('walctl-home-')
-  return {env: {HOME: home, XDG_CACHE_HOME: path.join(home, '.cache')}, dir: path.join(home, '.cache', 'walctl', 'autocomplete')}
-}
-
-function complete(script: string, words: string[]): string[] {
-  const cword = words.length - 1
-  const shell = `source ${JSON.stringify(script)}; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${cword}; _walctl_autocomplete; printf '%s\\n' "\${COMPREPLY[@]}"`
-  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', shell], {encoding: 'utf8'})
-  return r.stdout.split('\n').filter(Boolean)
-}
-
-test('walctl autocomplete: setup instructions, a bash script, and completion that works in bash', (t) => {
-  const {env, dir} = completionCache()
-  const howto = walctl(['autocomplete', 'bash'], {env})
-  t.is(howto.code, 0, howto.stderr)
-  t.regex(howto.stdout, /walctl autocomplete script bash/)
-  const script = walctl(['autocomplete', 'script', 'bash'], {env})
-  t.is(script.code, 0)
-  t.regex(script.stdout, /WALCTL_AC_BASH_SETUP_PATH=/)
-  const functions = path.join(dir, 'functions', 'bash', 'walctl.bash')
-  t.true(fs.existsSync(functions), 'the completion cache is built')
-  t.deepEqual(complete(functions, ['walctl', 've']), ['verify'])
-  t.deepEqual(complete(functions, ['walctl', 're']).sort(), ['recover'])
-  t.deepEqual(complete(functions, ['walctl', 'verify', '--q']), ['--quiet'])
-  t.deepEqual(complete(functions, ['walctl', '']).filter((c) => ownCommands.includes(c)).sort(), ownCommands)
-})
-
-test('walctl autocomplete zsh writes a zsh completion function naming every command', (t) => {
-  const {env, dir} = completionCache()
-  const r = walctl(['autocomplete', 'zsh'], {env})
-  t.is(r.code, 0, r.stderr)
-  const zsh = fs.readFileSync(path.join(dir, 'functions', 'zsh', '_walctl'), 'utf8')
-  for (const id of ownCommands) t.regex(zsh, new RegExp(`\\b${id}\\b`))
 })

@@ -1,7 +1,8 @@
 // Packaging: the tarball `npm pack` makes installs globally on a clean prefix
 // (the mmap binding compiling as it does for a user), and the installed
-// walctl runs: --version, help, a full init/append/verify, and the library
-// imported by name. Slow (npm fetches and builds): one test, a long timeout.
+// walctl runs: --version, help, a full init/append/verify; and installed in a
+// fresh project by the steps docs/API.md gives, it is a library imported by
+// name. Slow (npm fetches and builds): one test, a long timeout.
 import test from 'ava'
 import {spawn} from 'node:child_process'
 import * as fs from 'node:fs'
@@ -31,7 +32,7 @@ function run(cmd: string, args: string[], options: {cwd: string; env?: NodeJS.Pr
 const NPM_ENV = {npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false'}
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {name: string; version: string}
 
-test('npm pack ships the CLI, its manifest and docs, and the tarball installs globally and runs', async (t) => {
+test('npm pack ships the CLI, its manifest and docs; the tarball installs globally and runs, and in a fresh project as docs/API.md says', async (t) => {
   t.timeout(15 * 60_000, 'npm pack and a global install (fetching dependencies, compiling mmap-io)')
   const work = tempDir('walctl-pack-')
 
@@ -67,7 +68,7 @@ test('npm pack ships the CLI, its manifest and docs, and the tarball installs gl
   const help = await run(walctl, ['--help'], {cwd: work})
   t.is(help.code, 0)
   t.regex(help.stdout, /EXIT CODES/)
-  for (const command of ['init', 'append', 'rotate', 'verify', 'recover', 'dump', 'autocomplete']) t.regex(help.stdout, new RegExp(`^  ${command} `, 'm'))
+  for (const command of ['init', 'append', 'rotate', 'verify', 'recover', 'dump', 'completion']) t.regex(help.stdout, new RegExp(`^  ${command} `, 'm'))
 
   // The whole job, through the installed binary, with the compiled mmap binding.
   const wal = path.join(work, 'wal')
@@ -83,12 +84,30 @@ test('npm pack ships the CLI, its manifest and docs, and the tarball installs gl
   t.is(report.records, 3)
   t.is(report.payloadBytes, 11)
 
-  // The installed package is a library too: a project that has it in node_modules imports it by name.
+  // The library's install step, run as docs/API.md writes it, in a fresh project holding the tarball.
   const consumer = path.join(work, 'consumer')
-  fs.mkdirSync(path.join(consumer, 'node_modules'), {recursive: true})
-  fs.symlinkSync(installed, path.join(consumer, 'node_modules', 'walctl'), 'dir')
+  fs.mkdirSync(consumer)
+  fs.copyFileSync(tarball, path.join(consumer, `walctl-${pkg.version}.tgz`))
+  t.is((await run('npm', ['init', '-y'], {cwd: consumer, env: NPM_ENV})).code, 0)
+  const steps = installSteps()
+  t.true(steps.some((s) => /^npm install \.\/walctl-[\d.]+\.tgz$/.test(s)), steps.join('\n'))
+  for (const step of steps) {
+    const r = await run('bash', ['--norc', '--noprofile', '-c', step.replace('walctl-0.1.0.tgz', `walctl-${pkg.version}.tgz`)], {cwd: consumer, env: NPM_ENV})
+    t.is(r.code, 0, `${step}: ${r.stderr}`)
+    t.notRegex(r.stderr, /EALLOWSCRIPTS|@riaskov\/mmap-io@[\d.]+ \(install/, `${step}: the mmap binding's install script is covered`)
+  }
+  const binding = path.join(consumer, 'node_modules', 'mmap-io', 'build', 'Release', 'mmap_io.node')
+  t.true(fs.existsSync(binding), 'the mmap binding was compiled')
   fs.writeFileSync(path.join(consumer, 'probe.mjs'), `import {verify, WalManager} from 'walctl'\nconsole.log(typeof WalManager.init, verify(${JSON.stringify(wal)}).records)\n`)
   const probe = await run(process.execPath, ['probe.mjs'], {cwd: consumer})
   t.is(probe.code, 0, probe.stderr)
   t.is(probe.stdout, 'function 3\n')
 })
+
+/** The shell lines of the sh block under "## Installing" in docs/API.md. */
+function installSteps(): string[] {
+  const doc = fs.readFileSync(path.join(ROOT, 'docs', 'API.md'), 'utf8')
+  const section = doc.slice(doc.indexOf('\n## Installing\n'))
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? ''
+  return block.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+}

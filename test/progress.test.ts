@@ -91,7 +91,7 @@ function longWal(): string {
 
 test('walctl verify at a terminal on a long WAL: a bar while it reads, erased before the report', (t) => {
   const dir = longWal()
-  const r = walctlTty(['verify', dir], {columns: 100, env: {NO_COLOR: '1'}})
+  const r = walctlTty(['verify', dir, '--verbose'], {columns: 100, env: {NO_COLOR: '1'}})
   t.is(r.code, 0)
   t.true(r.output.startsWith(`${ERASE}verify [`), JSON.stringify(r.output.slice(0, 60)))
   t.regex(r.output, new RegExp(`\\d+/${LONG_WORK.segments + 1} segments`))

@@ -53,7 +53,7 @@ test('verify: exit 0/1/2 by verdict, the JSON shape, --quiet prints nothing', as
   const [a, b, c, q] = await Promise.all([
     walctlAsync(['verify', clean.dir, '--json']),
     walctlAsync(['verify', repairable.dir, '--json']),
-    walctlAsync(['verify', damaged.dir]),
+    walctlAsync(['verify', damaged.dir, '--verbose']),
     walctlAsync(['verify', damaged.dir, '--quiet']),
   ])
   t.is(a.code, 0)

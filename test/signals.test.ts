@@ -139,3 +139,26 @@ test.serial('SIGHUP while append --stdin waits on an idle pipe: exit 129 at once
   t.false(fs.existsSync(path.join(wal, '.walctl.lock')))
   t.deepEqual([...positionsIn(wal)], ['1:89', '1:100'])
 })
+
+test.serial('SIGTERM during gc --archive: exit 143 between two removals, a durable prefix archived and gone, lock released', async (t) => {
+  const wal = path.join(tempDir('walctl-signals-'), 'wal')
+  const manager = WalManager.init(wal, {segmentSize: 1024 * 1024})
+  for (let id = 1; id < 80; id++) {
+    manager.append(Buffer.from(`segment ${id}`))
+    manager.rotate()
+  }
+  manager.close()
+  const archive = path.join(tempDir('walctl-signals-'), 'archive')
+  const archived = (): number => (fs.existsSync(archive) ? fs.readdirSync(archive).filter((n) => /^wal_\d+\.log$/.test(n)).length : 0)
+  const run = await runAndSignal(['gc', wal, '--keep', '1', '--archive', archive], 'SIGTERM', 0, () => archived() >= 2)
+  t.is(run.code, 143, run.stderr)
+  t.true(run.afterSignalMs < 2000, `exited ${run.afterSignalMs} ms after the signal`)
+  t.regex(run.stderr, /^walctl: interrupted by SIGTERM; gc stopped between two removals; .* were archived, a prefix, durably\n$/)
+  const left = fs.readdirSync(wal).filter((n) => /^wal_\d+\.log$/.test(n)).sort()
+  const gone = fs.readdirSync(archive).filter((n) => /^wal_\d+\.log$/.test(n)).sort()
+  t.true(left.length > 1 && gone.length >= 2, `${gone.length} archived, ${left.length} left`)
+  t.deepEqual([...gone, ...left], Array.from({length: 80}, (_, i) => `wal_${String(i + 1).padStart(6, '0')}.log`), 'a prefix went, nothing twice, no gap')
+  t.deepEqual(fs.readdirSync(archive).filter((n) => n.startsWith('.')), [], 'no temporary left')
+  t.false(fs.existsSync(path.join(wal, '.walctl.lock')))
+  t.is(walctl(['verify', wal, '-q']).code, 0)
+})

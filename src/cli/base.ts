@@ -4,7 +4,7 @@ import {Command, Errors} from '@oclif/core'
 import {ExitCode, WalError} from '../core/errors.js'
 import {installInterruptHandlers, pendingInterrupt, signalExitCode} from '../core/interrupt.js'
 import {colorFlag, paint} from './color.js'
-import {foldUsageMessage} from './usage-error.js'
+import {isUsageError, UsageContext, usageMessage} from './usage-error.js'
 
 export interface ErrorJson {
   error: {
@@ -16,27 +16,21 @@ export interface ErrorJson {
   }
 }
 
-function isParseError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && 'parse' in err
-}
-
-/** The exit code and one-line message an error stands for. */
-export function describeError(err: unknown): {exitCode: number; message: string; wal?: WalError} {
+/** The exit code and one-line message an error stands for; `usage` names the command for usage errors. */
+export function describeError(err: unknown, usage?: UsageContext): {exitCode: number; message: string; wal?: WalError} {
   if (err instanceof WalError) return {exitCode: err.exitCode, message: err.message, wal: err}
   const e = err as Error & {oclif?: {exit?: number}; exitCode?: number}
   const firstLine = (e?.message ?? String(err)).split('\n').map((l) => l.trim()).filter(Boolean)
-  if (isParseError(err)) {
-    return {exitCode: ExitCode.USAGE, message: foldUsageMessage(e?.message ?? String(err))}
-  }
+  if (isUsageError(err)) return {exitCode: ExitCode.USAGE, message: usageMessage(e, usage)}
   if (e instanceof Errors.CLIError) {
     const text = e.message ?? ''
-    return {exitCode: e.oclif?.exit ?? ExitCode.USAGE, message: /See more help with --help/.test(text) ? foldUsageMessage(text) : firstLine.join('; ')}
+    return {exitCode: e.oclif?.exit ?? ExitCode.USAGE, message: /See more help with --help/.test(text) ? usageMessage(e, usage) : firstLine.join('; ')}
   }
   return {exitCode: e?.exitCode ?? 70, message: `internal error: ${firstLine.join('; ')}`}
 }
 
 /** Commands that change a WAL stop at a safe point on SIGINT, SIGTERM and SIGHUP; readers keep the default action (killed at once). */
-const WRITERS: ReadonlySet<string> = new Set(['append', 'rotate', 'recover', 'gc', 'init'])
+const WRITERS: ReadonlySet<string> = new Set(['append', 'rotate', 'recover', 'gc', 'init', 'archive', 'restore'])
 
 export abstract class WalCommand extends Command {
   static enableJsonFlag = true
@@ -67,11 +61,20 @@ export abstract class WalCommand extends Command {
     throw new WalError(exitCode, message, where)
   }
 
+  /** The command as usage errors name it, with the flags and arguments it takes. */
+  protected usageContext(): UsageContext {
+    const ctor = this.ctor as typeof WalCommand
+    const json = Boolean(ctor.enableJsonFlag)
+    const flags = [...Object.keys({...ctor.baseFlags, ...ctor.flags}), 'help', ...(json ? ['json'] : [])]
+    const args = Object.entries(ctor.args ?? {}).map(([key, arg]) => (arg.name ?? key).toUpperCase())
+    return {command: `${this.config.bin} ${this.id ?? ''}`.trim(), flags: [...new Set(flags)], args, json}
+  }
+
   async catch(err: Error & {exitCode?: number}): Promise<never | void> {
     if (err instanceof Errors.ExitError) throw err
     // A failed parse is reported below as walctl's usage error; oclif would add a development-mode warning that the command never parsed.
-    if (isParseError(err)) this.parsed = true
-    const {exitCode, message, wal} = describeError(err)
+    if (isUsageError(err)) this.parsed = true
+    const {exitCode, message, wal} = describeError(err, this.usageContext())
     process.exitCode = exitCode
     if (this.jsonEnabled()) {
       const body: ErrorJson = {error: {message, exitCode}}

@@ -2,7 +2,7 @@
 // when a dead writer's lock is taken over.
 import {Flags} from '@oclif/core'
 import {ExitCode, WalError} from '../core/errors.js'
-import {acquireWriterLock, currentCommandLine, describeTakeover, LockedError, WriterLock} from '../core/lock.js'
+import {acquireWriterLock, currentCommandLine, describeHolder, describeTakeover, LockedError, WriterLock} from '../core/lock.js'
 import {parseDuration} from '../core/units.js'
 
 export const waitFlag = Flags.string({
@@ -28,7 +28,7 @@ export async function lockWal(dir: string, wait: string | undefined): Promise<Wr
   const ms = waitMs(wait)
   let lock: WriterLock
   try {
-    lock = await acquireWriterLock(dir, {command: currentCommandLine(), waitMs: ms})
+    lock = await acquireWaitingAloud(dir, ms)
   } catch (error) {
     if (error instanceof LockedError && ms === 0 && error.holder) {
       throw new LockedError(`${error.reason}; retry later, or pass --wait SECONDS to wait for it`, error.file ?? dir, error.holder)
@@ -37,4 +37,19 @@ export async function lockWal(dir: string, wait: string | undefined): Promise<Wr
   }
   if (lock.takenOver) process.stderr.write(`walctl: ${describeTakeover(lock.takenOver)}\n`)
   return lock
+}
+
+/** Takes the lock; when it has to wait, says once on stderr, at a terminal only, for whom. */
+async function acquireWaitingAloud(dir: string, ms: number): Promise<WriterLock> {
+  const command = currentCommandLine()
+  if (ms === 0 || !process.stderr.isTTY) return acquireWriterLock(dir, {command, waitMs: ms})
+  const started = Date.now()
+  try {
+    return await acquireWriterLock(dir, {command, waitMs: 0})
+  } catch (error) {
+    if (!(error instanceof LockedError)) throw error
+    const whom = error.holder ? describeHolder(error.holder) : 'another writer'
+    process.stderr.write(`walctl: waiting up to ${Number((ms / 1000).toFixed(3))}s for the writer lock held by ${whom}\n`)
+  }
+  return acquireWriterLock(dir, {command, waitMs: Math.max(0, ms - (Date.now() - started))})
 }

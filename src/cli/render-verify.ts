@@ -8,16 +8,18 @@ import {escapeName, shellPath} from '../core/fs/quote.js'
 export interface RenderVerifyOptions {
   /** Suggest a `walctl recover` of the report's directory (false for a lone file outside a WAL directory). */
   suggestRecover?: boolean
+  /** A line per segment before the problems. */
+  verbose?: boolean
 }
 
-/** The human report of a verify: one line per segment, one per problem, the verdict last. */
+/**
+ * The human report of a verify: one line per problem and the verdict last; with
+ * `verbose`, first a line per segment (with the tail re-reads a concurrent
+ * writer caused). A clean WAL is one line.
+ */
 export function renderVerify(report: VerifyReport, chalk: ChalkInstance = paint('stdout'), options: RenderVerifyOptions = {}): string {
   const lines: string[] = []
-  for (const s of report.segments) {
-    let extra = s.resyncedRecords > 0 ? `, ${s.resyncedRecords} found past damage` : ''
-    if (s.rereads) extra += `, tail re-read ${s.rereads} time(s) in case a writer was mid-record`
-    lines.push(`${escapeName(path.basename(s.file))}  ${formatBytes(s.size)}  ${s.records} record(s)${extra}  ${colorVerdict(chalk, s.verdict)}`)
-  }
+  if (options.verbose) for (const s of report.segments) lines.push(segmentLine(s, chalk))
   for (const p of report.problems) {
     const where = p.offset === null ? '' : `: offset ${p.offset}${p.end === undefined ? '' : `..${p.end}`}`
     lines.push(`${colorSeverity(chalk, p.severity)}: ${escapeName(p.file)}${where}: ${p.kind}: ${escapeName(p.message)}`)
@@ -30,4 +32,10 @@ export function renderVerify(report: VerifyReport, chalk: ChalkInstance = paint(
   if (report.verdict === 'repairable') lines.push(`repair without losing a complete record: walctl recover ${dir} (--dry-run shows the plan)`)
   if (report.verdict === 'damaged') lines.push(`see what each repair keeps and drops: walctl recover ${dir} --dry-run --mode point-in-time (or --mode salvage)`)
   return lines.join('\n') + '\n'
+}
+
+function segmentLine(s: VerifyReport['segments'][number], chalk: ChalkInstance): string {
+  let extra = s.resyncedRecords > 0 ? `, ${s.resyncedRecords} found past damage` : ''
+  if (s.rereads) extra += `, tail re-read ${s.rereads} time(s) in case a writer was mid-record`
+  return `${escapeName(path.basename(s.file))}  ${formatBytes(s.size)}  ${s.records} record(s)${extra}  ${colorVerdict(chalk, s.verdict)}`
 }

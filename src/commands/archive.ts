@@ -1,7 +1,7 @@
 import * as path from 'node:path'
 import {Flags} from '@oclif/core'
 import {endpointFlag, partSizeValue} from '../cli/archive-flags.js'
-import {sizeFlagValue, walDirArg} from '../cli/args.js'
+import {jsonFlag, quietFlag, reportLevel, sizeFlagValue, walDirArg} from '../cli/args.js'
 import {WalCommand} from '../cli/base.js'
 import {Progress} from '../cli/progress.js'
 import {renderArchive} from '../cli/render-archive.js'
@@ -9,10 +9,11 @@ import {archiveWal, ArchiveResult, pruneArchive} from '../core/archive/archive.j
 import {ArchiveMetrics, previousSuccessSeconds, renderArchiveMetrics} from '../core/archive/metrics.js'
 import {openTarget, parseTarget} from '../core/archive/target.js'
 import {listWal, resolveWalDir} from '../core/directory.js'
-import {ExitCode, WalError} from '../core/errors.js'
+import {ExitCode} from '../core/errors.js'
 import {writeMetricsFile} from '../core/metrics.js'
 import {parseDuration} from '../core/units.js'
 import {describeError} from '../cli/base.js'
+import {checkInterrupt, InterruptedError, interruption} from '../core/interrupt.js'
 
 export interface ArchiveCommandResult extends ArchiveResult {
   /** Segments removed from the archive by --prune-keep / --prune-age. */
@@ -21,10 +22,8 @@ export interface ArchiveCommandResult extends ArchiveResult {
   passes: number
 }
 
-const SIGNALS = {SIGHUP: 1, SIGINT: 2, SIGTERM: 15} as const
-
 export default class Archive extends WalCommand {
-  static summary = 'Ship sealed segments to a directory or an S3-compatible bucket, with a manifest; --watch keeps doing it.'
+  static summary = 'Ship sealed segments to a directory or an S3 bucket, with a manifest; --watch keeps at it.'
   static description = `Ships every sealed segment (all but the newest, the one being written) that the target does not hold yet, oldest first. Each object is stored whole, read back and compared before the archive's manifest.json lists it, and the manifest is replaced atomically after each segment: an interrupted run (a kill, a network error, a full bucket) leaves the archive consistent and the next run completes it, with no duplicate and no gap. The WAL itself is only read.
 
 TARGET: file:///PATH or a plain path (a local or mounted directory, created mode 0750 if missing), or s3://BUCKET/PREFIX (region and credentials from the standard AWS environment variables and shared config files; --endpoint for S3-compatible services). Objects larger than --part-size go up in parts, --concurrency at a time; --max-rate bounds the bandwidth.
@@ -38,8 +37,21 @@ The manifest lists, per segment: size, SHA-256 and CRC-32 of the object, the hea
     'AWS_ACCESS_KEY_ID=minio AWS_SECRET_ACCESS_KEY=... <%= config.bin %> <%= command.id %> ./wal --to s3://wal/host1 --endpoint http://127.0.0.1:9000',
     '<%= config.bin %> <%= command.id %> ./wal --to s3://backups/wal --prune-keep 1000 --prometheus /var/lib/node_exporter/textfile/walctl_archive.prom',
   ]
+  static exitCodes = {
+    0: 'done: every sealed segment is archived',
+    2: 'the archive and the WAL disagree: a segment is in neither (a gap)',
+    64: 'a bad target, value or flag',
+    65: 'the target is another WAL\'s archive (another segment size, or another segment of the same name)',
+    66: 'no such WAL, no segments, no such bucket',
+    73: 'the target cannot be written (a link or a file where a directory should be, permissions)',
+    74: 'I/O or network error, a write refused by the bucket',
+    129: '',
+    130: '',
+    143: '',
+  }
   static args = {dir: walDirArg}
   static flags = {
+    json: jsonFlag('the run: segments shipped, what the archive holds, the lag'),
     to: Flags.string({required: true, description: 'the archive: file:///PATH, a directory path, or s3://BUCKET/PREFIX', helpValue: 'TARGET'}),
     watch: Flags.boolean({description: 'keep archiving as segments seal, until interrupted'}),
     'include-current': Flags.boolean({description: 'also ship the newest segment\'s records so far (its prefix up to the last valid record), again each pass it has grown, so that a lost host loses seconds rather than a segment'}),
@@ -51,11 +63,12 @@ The manifest lists, per segment: size, SHA-256 and CRC-32 of the object, the hea
     'prune-keep': Flags.integer({description: 'after archiving, keep only the newest N segments in the archive (never fewer than 1)', min: 1, helpValue: 'N'}),
     'prune-age': Flags.string({description: 'after archiving, remove archived segments created longer ago than DURATION (7d, 12h), never the newest', helpValue: 'DURATION'}),
     prometheus: Flags.string({description: 'write the run as Prometheus metrics (node_exporter textfile format) to FILE, replaced atomically, also when it fails', helpValue: 'FILE'}),
-    quiet: Flags.boolean({char: 'q', description: 'print nothing on success (errors still go to stderr)'}),
+    quiet: quietFlag,
   }
 
   async run(): Promise<ArchiveCommandResult> {
     const {args, flags} = await this.parse(Archive)
+    const quiet = reportLevel(flags, this.jsonEnabled()) === 'quiet'
     const target = parseTarget(flags.to)
     const intervalMs = parseDuration(flags.interval)
     if (intervalMs === undefined || intervalMs <= 0) this.fail(ExitCode.USAGE, `invalid duration '${flags.interval}' for --interval: e.g. 30s, 5m`)
@@ -66,17 +79,8 @@ The manifest lists, per segment: size, SHA-256 and CRC-32 of the object, the hea
     if (target.kind === 'file' && path.resolve(target.dir) === dir) this.fail(ExitCode.USAGE, '--to: that is the WAL directory itself; give another directory')
     const store = await openTarget(target, {create: true, endpoint: flags.endpoint, partSize: partSizeValue(flags['part-size']), concurrency: flags.concurrency})
 
-    let stopping: keyof typeof SIGNALS | undefined
-    let wake: (() => void) | undefined
-    const onSignal = (sig: keyof typeof SIGNALS) => () => {
-      stopping = sig
-      wake?.()
-    }
-    const handlers = (Object.keys(SIGNALS) as Array<keyof typeof SIGNALS>).map((sig) => [sig, onSignal(sig)] as const)
-    for (const [sig, h] of handlers) process.on(sig, h)
-    const checkpoint = (): void => {
-      if (stopping) throw new WalError(128 + SIGNALS[stopping], `interrupted by ${stopping}; the archive is consistent: every segment it lists is stored whole, and the next run goes on from there`, {file: store.url})
-    }
+    const stopped = 'the archive is consistent: every segment it lists is stored whole, and the next run goes on from there'
+    const checkpoint = (): void => checkInterrupt(stopped)
     const json = this.jsonEnabled()
     let failures = 0
     let passes = 0
@@ -84,7 +88,7 @@ The manifest lists, per segment: size, SHA-256 and CRC-32 of the object, the hea
     try {
       for (;;) {
         passes++
-        const progress = Progress.start({label: 'archive', total: sealedWork(dir), json: json || flags.quiet})
+        const progress = Progress.start({label: 'archive', total: sealedWork(dir), json: json || quiet})
         let shown = 0
         try {
           const r = await archiveWal(dir, store, {
@@ -100,29 +104,27 @@ The manifest lists, per segment: size, SHA-256 and CRC-32 of the object, the hea
           const pruned = flags['prune-keep'] !== undefined || pruneAgeMs !== undefined ? await pruneArchive(store, {keep: flags['prune-keep'], maxAgeMs: pruneAgeMs}) : []
           result = {...r, pruned: pruned.map((s) => ({id: s.id, name: s.name})), passes}
           this.metrics(flags.prometheus, dir, store.url, result, failures, 0)
-          if (!json && !flags.quiet && (!flags.watch || r.shipped.length > 0 || pruned.length > 0 || r.current?.shipped)) process.stdout.write(renderArchive(result))
+          if (!json && !quiet && (!flags.watch || r.shipped.length > 0 || pruned.length > 0 || r.current?.shipped)) process.stdout.write(renderArchive(result))
         } catch (error) {
           progress.finish()
           failures++
           this.metrics(flags.prometheus, dir, store.url, result, failures, describeError(error).exitCode)
           // A watch survives a failed pass (a network error, a full bucket): it says so and tries again.
-          if (!flags.watch || stopping || describeError(error).exitCode >= 128) throw error
+          if (!flags.watch || error instanceof InterruptedError) throw error
           this.note(`walctl: ${describeError(error).message}; trying again in ${flags.interval}`)
         }
         if (!flags.watch) break
         checkpoint()
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, intervalMs)
-          wake = () => {
-            clearTimeout(timer)
-            resolve()
-          }
-        })
-        wake = undefined
-        checkpoint()
+        const signal = interruption(stopped)
+        let timer: NodeJS.Timeout | undefined
+        try {
+          await Promise.race([signal.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, intervalMs)))])
+        } finally {
+          clearTimeout(timer)
+          signal.cancel()
+        }
       }
     } finally {
-      for (const [sig, h] of handlers) process.removeListener(sig, h)
       await store.close()
     }
     return result!

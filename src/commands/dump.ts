@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {ChalkInstance} from 'chalk'
-import {positionValue} from '../cli/args.js'
+import {jsonFlag, positionValue} from '../cli/args.js'
 import {WalCommand} from '../cli/base.js'
 import {paint} from '../cli/color.js'
 import {startWalProgress, trackSegments} from '../cli/progress.js'
@@ -19,6 +19,7 @@ import {SegmentBytes} from '../core/dump/segment-bytes.js'
 import {DumpStats, StatsCollector} from '../core/dump/stats.js'
 import {dumpWal, DumpResult, DumpTarget, resolveDumpTarget} from '../core/dump/walk.js'
 import {ExitCode, WalError} from '../core/errors.js'
+import {INTERRUPT_SIGNALS, InterruptSignal, signalExitCode} from '../core/interrupt.js'
 import {parseDuration} from '../core/units.js'
 
 export type {RecordJson as DumpRecordJson, DamageJson as DumpDamageJson} from '../cli/dump/json-fields.js'
@@ -54,11 +55,21 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     '<%= config.bin %> <%= command.id %> /var/lib/shardex/index --decode shardex --op remove-document,delete-document-text',
     '<%= config.bin %> <%= command.id %> /var/lib/shardex/index --decode shardex --stats',
   ]
+  static exitCodes = {
+    0: 'the dump completed, damage or not (walctl verify gives the verdict), or its reader went away',
+    64: '',
+    66: 'no such directory or file, no segments, permission denied; a segment, position or offset asked for that does not exist',
+    74: '',
+    129: '--follow ended by SIGHUP (SIGINT: 130, SIGTERM: 143) once what was read was written out',
+    130: '',
+    143: '',
+  }
   static args = {
-    path: Args.string({name: 'PATH', required: true, description: 'WAL directory, Shardex index root, or a single segment file'}),
+    path: Args.string({name: 'PATH', required: true, ignoreStdin: true, description: 'WAL directory, Shardex index root, or a single segment file'}),
   }
   static flags = {
-    format: Flags.string({char: 'o', description: 'output format (default: table at a terminal, jsonl otherwise; json under --json, which wins over jsonl and takes no table, hex or raw)', options: [...DUMP_FORMATS]}),
+    json: jsonFlag('the dump (each segment with its header, records and damaged regions; with --stats, the statistics)'),
+    format: Flags.string({char: 'o', description: 'output format: table at a terminal, jsonl otherwise; json under --json, which wins over jsonl and takes no table, hex or raw', options: [...DUMP_FORMATS]}),
     encoding: Flags.string({description: 'how payloads are written in jsonl, json and the table; a payload not valid UTF-8 is written in hex, and each record names its encoding', options: [...DATA_ENCODINGS], default: 'hex'}),
     from: Flags.string({description: 'start at this position (SEGMENT:OFFSET): entries ending at or before it are skipped'}),
     to: Flags.string({description: 'stop at this position (SEGMENT:OFFSET): entries starting after it are not shown'}),
@@ -67,7 +78,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     since: Flags.string({description: 'only segments holding records written at or after this time (ISO 8601, or a duration ago: 2h), by their header timestamps'}),
     until: Flags.string({description: 'only segments holding records written at or before this time (ISO 8601, or a duration ago), by their header timestamps'}),
     op: Flags.string({description: 'with --decode shardex: only transactions holding one of these operations (comma-separated)', options: Object.keys(OPERATION_FLAG_NAMES), multiple: true, delimiter: ','}),
-    limit: Flags.integer({char: 'n', description: 'show at most this many records and damaged regions (default: all; the table and json still read the rest, to count it)', min: 1}),
+    limit: Flags.integer({char: 'l', description: 'show at most this many records and damaged regions (no limit when not given; the table and json still read the rest, to count it)', min: 1}),
     'valid-only': Flags.boolean({description: 'show valid records only', exclusive: ['damaged-only']}),
     'damaged-only': Flags.boolean({description: 'show damaged regions only, and only the segments that have one', exclusive: ['valid-only']}),
     context: Flags.integer({description: 'with --format hex: bytes shown before and after each damaged region', default: 0, min: 0}),
@@ -207,12 +218,13 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
   private async follow(target: DumpTarget, result: DumpResult, filter: DumpFilter, window: DumpWindow, out: Output, intervalMs: number) {
     let stop = false
     let wake: (() => void) | undefined
-    const onSignal = (): void => {
+    // Like tail -f: a signal ends the follow once what was read is written out; the exit code says which (128 + n).
+    const onSignal = (signal: InterruptSignal): void => {
       stop = true
+      process.exitCode = signalExitCode(signal)
       wake?.()
     }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
+    for (const signal of INTERRUPT_SIGNALS) process.on(signal, onSignal)
     try {
       // --limit is the window's: followWal counts nothing against it, and stops when the window is full.
       return await followWal(target, result.last, filter, window, {
@@ -230,8 +242,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
         }),
       })
     } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      for (const signal of INTERRUPT_SIGNALS) process.off(signal, onSignal)
     }
   }
 

@@ -1,11 +1,12 @@
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {Progress} from '../cli/progress.js'
-import {positionValue, sizeFlagValue, walDirArg} from '../cli/args.js'
+import {jsonFlag, positionValue, quietFlag, refuseIneffective, reportLevel, sizeFlagValue, walDirArg} from '../cli/args.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
 import {resolveWalDir} from '../core/directory.js'
 import {ExitCode, WalError} from '../core/errors.js'
-import {GcResult} from '../core/gc.js'
+import {collectGarbageAsync, GcResult} from '../core/gc.js'
+import {safePoint} from '../core/interrupt.js'
 import {WalManager} from '../core/manager.js'
 import {parseDuration} from '../core/units.js'
 import {renderGc} from '../cli/render-gc.js'
@@ -33,8 +34,23 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
     '<%= config.bin %> <%= command.id %> ./wal --max-age 7d --keep 10 --archive /backup/wal',
     '<%= config.bin %> <%= command.id %> ./wal --max-total-size 10GiB --wait 60 --json',
   ]
+  static exitCodes = {
+    0: 'done, or nothing needed to go',
+    2: 'refused, nothing removed: the segments that would go are not a clean prefix (--force overrides)',
+    64: 'no policy given, a bad value, an unknown flag',
+    65: 'a segment whose size differs from the newest one\'s',
+    66: 'no such directory, no segments',
+    73: '--archive: the archive cannot be written',
+    74: '',
+    75: 'another walctl writer holds the WAL\'s lock',
+    129: '',
+    130: '',
+    143: '',
+  }
   static args = {dir: walDirArg}
   static flags = {
+    json: jsonFlag('what went (or would go) and what stays, with the bytes freed'),
+    quiet: quietFlag,
     upto: Flags.string({description: 'flush point SEGMENT:OFFSET: remove the segments wholly before it, never the one holding it', helpValue: 'POS'}),
     keep: Flags.integer({description: 'keep at least the newest N segments (N >= 1)', helpValue: 'N', min: 1}),
     'max-total-size': Flags.string({description: 'remove the oldest segments until all of them take at most SIZE (4096, 64MiB, 10GiB)', helpValue: 'SIZE'}),
@@ -42,13 +58,15 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
     archived: Flags.string({description: 'remove only segments this archive (file:///PATH, a directory or s3://BUCKET/PREFIX, as written by walctl archive) holds with the same bytes, checked by SHA-256; a segment not yet archived is never removed, whatever the other policies say', helpValue: 'TARGET'}),
     endpoint: endpointFlag,
     archive: Flags.string({description: 'move the segments into DIR (copy, fsync, remove) instead of deleting them; DIR is created if missing', helpValue: 'DIR'}),
-    'dry-run': Flags.boolean({char: 'n', description: 'print what would go and the bytes freed; change nothing (takes no lock)'}),
+    'dry-run': Flags.boolean({char: 'n', description: 'print what would go and the bytes freed; change nothing (takes no lock, so --wait does not apply)'}),
     force: Flags.boolean({description: 'remove even when the segments are not a clean prefix (a missing id, or damage in a segment that stays), hold damage or records found past damage, or have no write permission'}),
     wait: waitFlag,
   }
 
   async run(): Promise<GcResult> {
-    const {args, flags} = await this.parse(Gc)
+    const {args, flags, metadata} = await this.parse(Gc)
+    refuseIneffective(flags, metadata, ['wait'], flags['dry-run'], 'with --dry-run: a dry run takes no lock, so it never waits')
+    const level = reportLevel(flags, this.jsonEnabled())
     let maxAgeMs: number | undefined
     if (flags['max-age'] !== undefined) {
       maxAgeMs = parseDuration(flags['max-age'])
@@ -74,16 +92,20 @@ Safety: gc removes the oldest segments first and only contiguously, so it never 
     const json = this.jsonEnabled()
     let result: GcResult
     try {
-      result = WalManager.open(dir).cleanup({
+      // Opening checks that the segments agree on their size before anything is chosen.
+      WalManager.open(dir)
+      result = await collectGarbageAsync(dir, {
         ...options,
-        onScanStart: (total) => (progress = Progress.start({label: 'gc', total, json})),
+        onScanStart: (total) => (progress = Progress.start({label: 'gc', total, json: json || level === 'quiet'})),
         onSegmentEnd: (s) => progress?.advance(s.size, 1),
+        // Between two removals: what went is a durable prefix.
+        checkpoint: () => safePoint('gc stopped between two removals; the lock is released'),
       })
     } finally {
       progress?.finish()
       lock?.release()
     }
-    if (!this.jsonEnabled()) process.stdout.write(renderGc(result))
+    if (!this.jsonEnabled() && level !== 'quiet') process.stdout.write(renderGc(result))
     if (result.forced.length > 0) this.note(escapeName(`walctl: --force: removed despite: ${result.forced.join('; ')}`))
     return result
   }

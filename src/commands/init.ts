@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
-import {sizeFlagValue, walDirArg} from '../cli/args.js'
+import {jsonFlag, quietFlag, reportLevel, sizeFlagValue, walDirArg} from '../cli/args.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
 import {resolveWalDir} from '../core/directory.js'
 import {escapeName} from '../core/fs/quote.js'
@@ -23,10 +23,22 @@ export default class Init extends WalCommand {
     '<%= config.bin %> <%= command.id %> /var/lib/app/wal',
     '<%= config.bin %> <%= command.id %> ./wal --segment-size 64MiB',
   ]
+  static exitCodes = {
+    0: 'the WAL was created',
+    64: 'a bad --segment-size or --wait, an unknown flag',
+    73: 'DIR already holds segments, or it or the segment cannot be created',
+    74: '',
+    75: 'another walctl writer holds the WAL\'s lock',
+    129: '',
+    130: '',
+    143: '',
+  }
   static args = {dir: walDirArg}
   static flags = {
+    json: jsonFlag('the new WAL (directory, segment size, first segment)'),
+    quiet: quietFlag,
     'segment-size': Flags.string({
-      char: 's',
+      helpValue: 'SIZE',
       description: 'size of every segment file: bytes or a binary unit (4096, 64KiB, 1MiB, 1M); at least 98 bytes, at most 1GiB',
       default: String(DEFAULT_SEGMENT_SIZE),
     }),
@@ -35,6 +47,7 @@ export default class Init extends WalCommand {
 
   async run(): Promise<InitResult> {
     const {args, flags} = await this.parse(Init)
+    const level = reportLevel(flags, this.jsonEnabled())
     const segmentSize = sizeFlagValue(flags['segment-size'], 'segment-size')
     checkSegmentSize(segmentSize)
     // The lock lives in the directory, so it must exist first; two inits of one new WAL then meet at the lock.
@@ -49,7 +62,7 @@ export default class Init extends WalCommand {
     } finally {
       lock.release()
     }
-    this.log(`created ${escapeName(result.segment.file)} (${segmentSize} bytes)`)
+    if (level !== 'quiet') this.log(`created ${escapeName(result.segment.file)} (${segmentSize} bytes)`)
     return result
   }
 }

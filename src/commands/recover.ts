@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {startWalProgress} from '../cli/progress.js'
-import {sizeFlagValue, walDirArg} from '../cli/args.js'
+import {jsonFlag, quietFlag, refuseIneffective, reportLevel, sizeFlagValue, walDirArg} from '../cli/args.js'
 import {renderRecover, renderUndo} from '../cli/render-recover.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
 import {checkInterrupt} from '../core/interrupt.js'
@@ -23,10 +23,24 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
     '<%= config.bin %> <%= command.id %> ./wal --segment-size 1MiB',
     '<%= config.bin %> <%= command.id %> ./wal --undo ./wal/quarantine/2026-11-24T04-08-57.123Z --dry-run',
   ]
+  static exitCodes = {
+    0: 'the WAL verifies clean afterwards (or already did); with --dry-run: this mode would repair it',
+    2: 'refused, nothing changed: this mode cannot repair the WAL (the report says what the other modes keep and drop); with --dry-run: it would refuse. --undo: a quarantined copy does not match its SHA-256, or the WAL was written to since in a way the undo would lose, or the folder is not one of this WAL\'s quarantine folders',
+    64: '',
+    66: 'no such directory, no segments, no such --undo folder',
+    73: 'the quarantine or a rewritten segment cannot be created; a link or other non-regular file where a segment or copy should be',
+    74: '',
+    75: 'another walctl writer holds the WAL\'s lock',
+    129: '',
+    130: '',
+    143: '',
+  }
   static args = {dir: walDirArg}
   static flags = {
+    json: jsonFlag('the plan or what was done: the verdicts before and after, records kept and dropped, the quarantine, and every mode\'s cost; with --undo, each step and the new quarantine'),
+    quiet: quietFlag,
     mode: Flags.string({char: 'm', description: 'what to give up to repair the WAL', options: [...RECOVER_MODES], default: 'tolerate-tail'}),
-    'dry-run': Flags.boolean({char: 'n', description: 'print the plan and change nothing (takes no lock)'}),
+    'dry-run': Flags.boolean({char: 'n', description: 'print the plan and change nothing (takes no lock, so --wait does not apply)'}),
     'segment-size': Flags.string({description: 'the WAL\'s segment size (e.g. 1MiB), for a WAL none of whose segments is long enough to tell it', helpValue: 'SIZE'}),
     force: Flags.boolean({description: 'also rewrite or move segments that have no write permission'}),
     wait: waitFlag,
@@ -34,13 +48,15 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
   }
 
   async run(): Promise<RecoverResult | UndoResult> {
-    const {args, flags} = await this.parse(Recover)
+    const {args, flags, metadata} = await this.parse(Recover)
+    refuseIneffective(flags, metadata, ['wait'], flags['dry-run'], 'with --dry-run: a dry run takes no lock, so it never waits')
+    const level = reportLevel(flags, this.jsonEnabled())
     const dryRun = flags['dry-run']
-    if (flags.undo !== undefined) return this.undo(args.dir, flags.undo, dryRun, flags.wait)
+    if (flags.undo !== undefined) return this.undo(args.dir, flags.undo, dryRun, flags.wait, level === 'quiet')
     const segmentSize = flags['segment-size'] === undefined ? undefined : sizeFlagValue(flags['segment-size'], 'segment-size')
     // The lock is taken before the scan, so that the plan still holds when it is carried out.
     const lock = dryRun ? undefined : await lockWal(recoverTarget(args.dir), flags.wait)
-    const progress = startWalProgress('recover', args.dir, this.jsonEnabled())
+    const progress = startWalProgress('recover', args.dir, this.jsonEnabled() || level === 'quiet')
     let result: RecoverResult
     try {
       result = await recoverWalAsync(args.dir, {
@@ -57,12 +73,12 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
       lock?.release()
     }
     process.exitCode = result.exitCode
-    if (!this.jsonEnabled()) process.stdout.write(renderRecover(result))
+    if (!this.jsonEnabled() && level !== 'quiet') process.stdout.write(renderRecover(result))
     if (result.refused) this.note(`walctl: ${result.dir}: recover --mode ${result.mode} refused: ${result.refused}`)
     return result
   }
 
-  private async undo(dir: string, quarantine: string, dryRun: boolean, wait: string | undefined): Promise<UndoResult> {
+  private async undo(dir: string, quarantine: string, dryRun: boolean, wait: string | undefined, quiet: boolean): Promise<UndoResult> {
     const lock = dryRun ? undefined : await lockWal(recoverTarget(dir), wait)
     let result: UndoResult
     try {
@@ -71,7 +87,7 @@ Before any byte changes, every segment to be changed or moved goes to DIR/quaran
       lock?.release()
     }
     process.exitCode = result.exitCode
-    if (!this.jsonEnabled()) process.stdout.write(renderUndo(result))
+    if (!this.jsonEnabled() && !quiet) process.stdout.write(renderUndo(result))
     for (const w of result.warnings) this.note(`walctl: ${w}`)
     return result
   }

@@ -14,6 +14,10 @@ export const ExitCode = {
   CANT_CREATE: 73,
   IO: 74,
   LOCKED: 75,
+  /** 128 + the signal: a writer stopped at a safe point on SIGHUP, SIGINT or SIGTERM (src/core/interrupt.ts). */
+  SIGHUP: 129,
+  SIGINT: 130,
+  SIGTERM: 143,
 } as const
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 

@@ -96,6 +96,35 @@ interface Candidate extends SegmentFile {
 
 /** Removes or archives old segments of the WAL directory `dir` by the given policies. */
 export function collectGarbage(dir: string, options: GcOptions): GcResult {
+  const {result, steps} = planAndRemove(dir, options)
+  for (const _ of steps) {
+    // Synchronous: nothing can interrupt between removals.
+  }
+  return result
+}
+
+/**
+ * collectGarbage, stopping at a safe point between two removals when
+ * `checkpoint` throws (a signal): the segments removed so far are a durable
+ * prefix, and the error says how many went.
+ */
+export async function collectGarbageAsync(dir: string, options: GcOptions & {checkpoint?: () => Promise<void>}): Promise<GcResult> {
+  const {result, steps} = planAndRemove(dir, options)
+  let done = 0
+  for (const _ of steps) {
+    done++
+    try {
+      await options.checkpoint?.()
+    } catch (error) {
+      if (!(error instanceof WalError)) throw error
+      const s = result.segments
+      throw new WalError(error.exitCode, `${error.message}; ${done} of ${s.length} segment(s) (${segmentRange(s[0].id, s[done - 1].id)}) were ${result.action === 'archive' ? 'archived' : 'removed'}, a prefix, durably`)
+    }
+  }
+  return result
+}
+
+function planAndRemove(dir: string, options: GcOptions): {result: GcResult; steps: Iterable<void>} {
   checkOptions(options)
   const archiveDir = options.archiveDir === undefined ? null : path.resolve(options.archiveDir)
   if (archiveDir) checkArchiveDir(dir, archiveDir)
@@ -120,15 +149,15 @@ export function collectGarbage(dir: string, options: GcOptions): GcResult {
     for (const s of result.segments) s.archivedTo = path.join(archiveDir, s.name)
     checkArchiveTargets(archiveDir, removed)
   }
-  if (result.dryRun || removed.length === 0) return result
+  if (result.dryRun || removed.length === 0) return {result, steps: []}
   if (archiveDir) {
     makeDirs(archiveDir, archiveDirOptions(dir), 'create the archive directory')
     const leftovers = removeLeftovers(archiveDir)
     if (leftovers > 0) notes.push(`removed ${leftovers} temporary file(s) left in ${archiveDir} by an interrupted gc --archive`)
   }
-  remove(dir, removed, archiveDir)
-  return result
+  return {result, steps: remove(dir, removed, archiveDir)}
 }
+
 
 function checkOptions(o: GcOptions): void {
   if (o.upto === undefined && o.keep === undefined && o.maxTotalSize === undefined && o.maxAgeMs === undefined && o.archived === undefined) {
@@ -367,7 +396,8 @@ function pidRuns(pid: number): boolean {
   }
 }
 
-function remove(dir: string, segs: Candidate[], archiveDir: string | null): void {
+/** Removes (or archives) `segs` oldest first, yielding after each durable removal: a safe point. */
+function* remove(dir: string, segs: Candidate[], archiveDir: string | null): Generator<void> {
   let done = 0
   try {
     for (const s of segs) {
@@ -377,6 +407,7 @@ function remove(dir: string, segs: Candidate[], archiveDir: string | null): void
       // Each removal is made durable before the next: a crash leaves a prefix removed, never a gap.
       fsyncDir(dir)
       done++
+      yield
     }
   } catch (error) {
     if (done === 0 || !(error instanceof WalError)) throw error

@@ -5,8 +5,9 @@
 // completes: no duplicates (an object is replaced whole), no gaps (segments
 // go in id order and a missing one stops the run).
 import * as fs from 'node:fs'
+import {openForReading} from '../fs/safe-open.js'
 import * as os from 'node:os'
-import {ExitCode, fsError, WalError} from '../errors.js'
+import {ExitCode, WalError} from '../errors.js'
 import {listWal, resolveWalDir, SegmentFile} from '../directory.js'
 import {segmentFileName} from '../names.js'
 import {nominalSegmentSize} from '../scan.js'
@@ -170,11 +171,10 @@ async function shipCurrent(store: ArchiveStore, manifest: Manifest, s: SegmentFi
   const prev = manifest.current
   if (prev && prev.id === s.id && prev.bytes === info.cleanEnd) return {id: s.id, name: s.name, bytes: prev.bytes, lastRecord: prev.lastRecord, shipped: false}
   const object = currentObjectName(s.name, info.cleanEnd)
-  const fd = fs.openSync(s.path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
+  const fd = openForReading(s.path, 'open for archiving')
   let entry: CurrentSegment
   try {
     const st = fs.fstatSync(fd)
-    if (!st.isFile()) throw new WalError(ExitCode.DATA, 'not a regular file: not archived', {file: s.path})
     const digests = await store.put(object, fd, info.cleanEnd, {throttle})
     entry = {
       id: s.id, name: s.name, object, size: st.size, bytes: info.cleanEnd, sha256: digests.sha256, crc32: digests.crc32,
@@ -192,15 +192,9 @@ async function shipCurrent(store: ArchiveStore, manifest: Manifest, s: SegmentFi
 }
 
 async function shipSegment(store: ArchiveStore, s: SegmentFile, before: number, total: number, throttle: ((n: number) => Promise<void>) | undefined, onProgress: ArchiveOptions['onProgress']): Promise<ManifestSegment> {
-  let fd: number
-  try {
-    fd = fs.openSync(s.path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
-  } catch (error) {
-    throw fsError(error, s.path, 'open for archiving')
-  }
+  const fd = openForReading(s.path, 'open for archiving')
   try {
     const st = fs.fstatSync(fd)
-    if (!st.isFile()) throw new WalError(ExitCode.DATA, 'not a regular file: not archived', {file: s.path})
     const info = segmentInfo(s.path, s.id)
     const digests = await store.put(s.name, fd, st.size, {throttle, onBytes: (n) => onProgress?.(before + n, total)})
     return {

@@ -9,6 +9,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from '../errors.js'
 import {fsyncDir} from '../files.js'
+import {makeDirs} from '../fs/owner.js'
+import {checkDirOrAbsent, createExclusive, lstatOrUndefined, notRegular, openForReading, unlinkRegular} from '../fs/safe-open.js'
 import {Digester} from './digest.js'
 import {ArchiveStore, Digests, MANIFEST_NAME, PutOptions, StoredObject} from './store.js'
 
@@ -16,7 +18,6 @@ const CHUNK = 1024 * 1024
 /** Objects are readable by the archive's owner and group only: WAL payloads are user data. */
 const OBJECT_MODE = 0o640
 const DIR_MODE = 0o750
-const { O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants
 /** walctl's own temporaries in an archive directory: `.NAME.walctl-<16 hex>.tmp`. */
 export const ARCHIVE_TEMP = /^\.(.+)\.walctl-[0-9a-f]{16}\.tmp$/
 
@@ -79,7 +80,7 @@ export class FileStore implements ArchiveStore {
     try {
       fs.copyFileSync(`/proc/self/fd/${fd}`, temp, fs.constants.COPYFILE_EXCL)
       fs.chmodSync(temp, OBJECT_MODE)
-      const out = fs.openSync(temp, O_RDONLY | O_NOFOLLOW)
+      const out = openForReading(temp)
       try {
         fs.fsyncSync(out)
       } finally {
@@ -101,12 +102,7 @@ export class FileStore implements ArchiveStore {
   }
 
   private async copyThrough(fd: number, temp: string, name: string, length: number, options: PutOptions): Promise<Digests> {
-    let out: number
-    try {
-      out = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, OBJECT_MODE)
-    } catch (error) {
-      throw fsError(error, temp, 'create a temporary file in the archive', ExitCode.CANT_CREATE)
-    }
+    const out = createExclusive(temp, OBJECT_MODE, 'create a temporary file in the archive')
     const source = new Digester()
     try {
       const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, length)))
@@ -138,7 +134,7 @@ export class FileStore implements ArchiveStore {
   async readManifest(): Promise<string | undefined> {
     const st = lstatOrUndefined(this.at(MANIFEST_NAME))
     if (!st) return undefined
-    if (!st.isFile()) throw new WalError(ExitCode.DAMAGED, 'the archive\'s manifest is not a regular file', {file: this.at(MANIFEST_NAME)})
+    if (!st.isFile()) throw notRegular(this.at(MANIFEST_NAME), st, 'read the archive manifest')
     const parts: Buffer[] = []
     for await (const c of readFile(this.at(MANIFEST_NAME))) parts.push(Buffer.from(c))
     return Buffer.concat(parts).toString('utf8')
@@ -147,7 +143,7 @@ export class FileStore implements ArchiveStore {
   async writeManifest(text: string): Promise<void> {
     const temp = this.at(`.${MANIFEST_NAME}.walctl-${randomBytes(8).toString('hex')}.tmp`)
     try {
-      const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, OBJECT_MODE)
+      const fd = createExclusive(temp, OBJECT_MODE, 'write the archive manifest')
       try {
         fs.writeFileSync(fd, text)
         fs.fsyncSync(fd)
@@ -162,15 +158,7 @@ export class FileStore implements ArchiveStore {
   }
 
   async remove(name: string): Promise<void> {
-    const file = this.at(name)
-    const st = lstatOrUndefined(file)
-    if (!st) return
-    if (!st.isFile()) throw new WalError(ExitCode.CANT_CREATE, 'not a regular file: walctl removes none but its own objects', {file})
-    try {
-      fs.unlinkSync(file)
-    } catch (error) {
-      throw fsError(error, file, 'remove from the archive')
-    }
+    unlinkRegular(this.at(name), 'remove from the archive')
     fsyncDir(this.dir)
   }
 
@@ -195,7 +183,7 @@ export class FileStore implements ArchiveStore {
     const st = lstatOrUndefined(target)
     if (st && !st.isFile()) {
       removeQuietly(temp)
-      throw new WalError(ExitCode.CANT_CREATE, `a ${st.isSymbolicLink() ? 'symbolic link' : st.isDirectory() ? 'directory' : 'special file'} has the object's name; walctl neither follows nor replaces it`, {file: target})
+      throw notRegular(target, st, 'store the archive object')
     }
     try {
       fs.renameSync(temp, target)
@@ -209,30 +197,14 @@ export class FileStore implements ArchiveStore {
 
 /**
  * Checks that `dir` is a real directory (not a link to one) and returns
- * whether it existed; a missing one is made with mode 0750 when `create`.
+ * whether it existed; a missing one is made, never group- or world-writable,
+ * when `create`.
  */
 export function realDirectory(dir: string, what: string, create: boolean): boolean {
-  const st = lstatOrUndefined(dir)
-  if (st?.isSymbolicLink()) throw new WalError(ExitCode.CANT_CREATE, `the ${what} is a symbolic link; walctl follows none: give the real directory`, {file: dir})
-  if (st && !st.isDirectory()) throw new WalError(ExitCode.CANT_CREATE, `the ${what} is not a directory`, {file: dir})
-  if (st) return true
+  if (checkDirOrAbsent(dir, `use the ${what}`)) return true
   if (!create) throw new WalError(ExitCode.NO_INPUT, `no such ${what}`, {file: dir})
-  try {
-    fs.mkdirSync(dir, {recursive: true, mode: DIR_MODE})
-    fs.chmodSync(dir, DIR_MODE)
-  } catch (error) {
-    throw fsError(error, dir, `create the ${what}`, ExitCode.CANT_CREATE)
-  }
+  makeDirs(dir, {mode: DIR_MODE}, `create the ${what}`)
   return false
-}
-
-function lstatOrUndefined(p: string): fs.Stats | undefined {
-  try {
-    return fs.lstatSync(p)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw fsError(error, p, 'stat')
-  }
 }
 
 function removeQuietly(file: string): void {
@@ -245,14 +217,8 @@ function removeQuietly(file: string): void {
 
 /** A regular file's bytes, 1 MiB at a time; opened without following a link and never blocking on a FIFO. */
 export async function* readFile(file: string): AsyncIterable<Uint8Array> {
-  let fd: number
+  const fd = openForReading(file)
   try {
-    fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
-  } catch (error) {
-    throw fsError(error, file, 'open for reading')
-  }
-  try {
-    if (!fs.fstatSync(fd).isFile()) throw new WalError(ExitCode.DATA, 'not a regular file', {file})
     const buf = Buffer.allocUnsafe(CHUNK)
     for (let pos = 0; ; ) {
       const n = fs.readSync(fd, buf, 0, buf.length, pos)

@@ -4,8 +4,8 @@
 // archived, or archived with other bytes, stops the count: gc never removes
 // it or anything after it.
 import * as fs from 'node:fs'
+import {openForReading} from '../fs/safe-open.js'
 import {createHash} from 'node:crypto'
-import {fsError} from '../errors.js'
 import {SegmentFile} from '../directory.js'
 import {loadManifest} from './archive.js'
 import {ArchiveStore} from './store.js'
@@ -25,12 +25,7 @@ export async function archivedPrefix(segments: readonly SegmentFile[], store: Ar
 
 function sha256Of(file: string): string {
   const hash = createHash('sha256')
-  let fd: number
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
-  } catch (error) {
-    throw fsError(error, file, 'open for reading')
-  }
+  const fd = openForReading(file)
   try {
     const buf = Buffer.allocUnsafe(1 << 20)
     for (let pos = 0; ; ) {

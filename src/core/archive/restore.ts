@@ -7,7 +7,7 @@
 import {randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ExitCode, fsError, WalError} from '../errors.js'
+import {ExitCode, WalError} from '../errors.js'
 import {fsyncDir} from '../files.js'
 import {listWal} from '../directory.js'
 import {formatPosition, parsePosition, Position} from '../names.js'
@@ -20,6 +20,7 @@ type Entry = ManifestSegment | CurrentSegment
 import {loadManifest} from './archive.js'
 import {ArchiveStore} from './store.js'
 import {realDirectory} from './file-store.js'
+import {openNoFollow} from '../fs/safe-open.js'
 
 export interface RestoreOptions {
   /** Cut after the record at this position. */
@@ -41,7 +42,7 @@ export interface RestoreResult {
   bytes: number
 }
 
-const {O_CREAT, O_EXCL, O_NOFOLLOW, O_RDWR} = fs.constants
+const {O_CREAT, O_EXCL, O_RDWR} = fs.constants
 
 export async function restoreWal(store: ArchiveStore, input: string, options: RestoreOptions = {}): Promise<RestoreResult> {
   const dir = path.resolve(input)
@@ -120,12 +121,7 @@ async function download(store: ArchiveStore, s: Entry, dir: string, onBytes: (n:
   const temp = path.join(dir, `.${s.name}.walctl-${randomBytes(8).toString('hex')}.tmp`)
   // Never group- or world-writable, whatever the archived mode says.
   const mode = (s.mode ?? 0o640) & 0o755
-  let fd: number
-  try {
-    fd = fs.openSync(temp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode)
-  } catch (error) {
-    throw fsError(error, temp, 'create a temporary file', ExitCode.CANT_CREATE)
-  }
+  const fd = openNoFollow(temp, O_RDWR | O_CREAT | O_EXCL, 'create a temporary file', mode)
   const digest = new Digester()
   try {
     let pos = 0
@@ -177,7 +173,7 @@ function cutAfter(file: string, s: Entry, at: Position, object: string): {segmen
     const near = starts.filter((o) => o < at.offset).at(-1)
     throw new WalError(ExitCode.DATA, `--to ${formatPosition(at)} is not where a record starts in ${s.name}${near === undefined ? '' : ` (the record before it starts at ${s.id}:${near})`}; give a position as append prints it`, {file: object, offset: at.offset, segment: s.id})
   }
-  const fd = fs.openSync(file, O_RDWR | O_NOFOLLOW)
+  const fd = openNoFollow(file, O_RDWR, 'cut the restored segment')
   try {
     const zeros = Buffer.alloc(Math.min(1 << 20, Math.max(1, s.size - end)))
     for (let pos = end; pos < s.size; ) pos += fs.writeSync(fd, zeros, 0, Math.min(zeros.length, s.size - pos), pos)
