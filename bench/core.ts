@@ -13,6 +13,7 @@ import {WalSegment} from '../src/core/segment.js'
 import {verifyWal} from '../src/core/verify.js'
 import {cpu as now, Figure, MiB, paired, tempDir} from './lib.js'
 import {mmap} from '../src/core/mmap.js'
+import {ADVERSARIAL} from '../test/helpers/adversarial.js'
 
 export const SEGMENT = 64 * MiB
 const gc = (globalThis as {gc?: () => void}).gc ?? (() => {})
@@ -201,6 +202,41 @@ export function scanBenches(ctx: CoreContext, repeats: number, figures: Figure[]
     figures.push({group: 'core verify', name: `verifyWal ${size} B records`, value: count / (r.subject / 1000), unit: 'rec/s', baselineName: 'zlib.crc32 one call', baseline: count / (r.baseline / 1000), ratio: r.baseline / r.subject, extra: {GBps: gb / (r.subject / 1000), baselineGBps: gb / (r.baseline / 1000)}})
     seg.close()
     void scanWal
+  }
+  resyncBenches(repeats, figures)
+}
+
+/**
+ * Worst cases for the decoder beside a clean segment of the same size (100 B
+ * records) as the baseline: the ratio says how many times a clean scan each
+ * costs. Resync time is linear, so the ratio holds for any size.
+ */
+export function resyncBenches(repeats: number, figures: Figure[], size = 16 * MiB): void {
+  const clean = Buffer.alloc(size)
+  let at = FIRST_RECORD_OFFSET
+  const payload = randomBytes(100)
+  const rec = Buffer.alloc(RECORD_HEADER_SIZE + payload.length)
+  rec.writeUInt32LE(payload.length, 0)
+  rec.writeUInt32LE(crc32(payload), 4)
+  payload.copy(rec, RECORD_HEADER_SIZE)
+  for (; at + rec.length <= size; at += rec.length) rec.copy(clean, at)
+  const baseline = (): number => {
+    const t0 = now()
+    scanRecords(clean)
+    return now() - t0
+  }
+  for (const [name, fill] of Object.entries(ADVERSARIAL)) {
+    const seg = Buffer.alloc(size)
+    fill(seg.subarray(FIRST_RECORD_OFFSET))
+    const r = paired(repeats, () => {
+      const t0 = now()
+      const scan = scanRecords(seg)
+      const ms = now() - t0
+      if (scan.records !== 0) throw new Error(`${name}: ${scan.records} records invented`)
+      return ms
+    }, baseline)
+    figures.push({group: 'core resync', name: `${size / MiB} MiB of ${name}, ms`, value: r.subject, unit: 'ms', baselineName: 'clean segment, 100 B records', baseline: r.baseline, ratio: r.baseline / r.subject,
+      extra: {MBps: size / 1e6 / (r.subject / 1000)}})
   }
 }
 

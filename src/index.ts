@@ -6,11 +6,11 @@ export type {InitOptions} from './core/manager.js'
 export {WalSegment, checkSegmentSize} from './core/segment.js'
 export type {OpenSegmentOptions} from './core/segment.js'
 
-export {scanWal, scanWal as scan, nominalSegmentSize} from './core/scan.js'
+export {scanWal, scanWal as scan, scanWalAsync, missingSegmentIds, nominalSegmentSize} from './core/scan.js'
 export type {
-  Problem, ProblemKind, SegmentSummary, Severity, Verdict, WalScanOptions, WalScanResult, WalScanVisitor,
+  Problem, ProblemKind, RecordPayload, SegmentSummary, Severity, Verdict, WalScanOptions, WalScanResult, WalScanVisitor,
 } from './core/scan.js'
-export {verifyWal, verifyWal as verify, VERDICT_EXIT} from './core/verify.js'
+export {verifyWal, verifyWal as verify, verifyWalAsync, VERDICT_EXIT} from './core/verify.js'
 export type {VerifyReport} from './core/verify.js'
 export {recoverWal, recoverWal as recover, recoverWalAsync, RECOVER_MODES} from './core/recover.js'
 export type {ActionReport, ModeSummary, RecoverMode, RecoverOptions, RecoverResult} from './core/recover.js'

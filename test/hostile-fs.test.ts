@@ -313,7 +313,7 @@ for (const umask of ['000', '022', '077']) {
     const root = tempDir('walctl-umask-')
     const dir = path.join(root, 'parent', 'wal')
     const archive = path.join(root, 'archive', 'deep')
-    const steps: string[][] = [['init', dir, '-s', '4096'], ['append', dir, 'a', 'b'], ['rotate', dir], ['append', dir, 'c']]
+    const steps: string[][] = [['init', dir, '--segment-size', '4096'], ['append', dir, 'a', 'b'], ['rotate', dir], ['append', dir, 'c']]
     for (const args of steps) t.is(walctlUmask(umask, args).code, 0, args.join(' '))
     tornTail(dir)
     for (const args of [['recover', dir], ['gc', dir, '--keep', '1', '--archive', archive], ['verify', dir, '--prometheus', path.join(root, 'walctl.prom')]]) {
@@ -453,7 +453,7 @@ for (const name of ['wal\nsecond line \u001b[31mred', 'inj$(touch MARK)\'s']) {
   test(`a WAL directory named ${JSON.stringify(name)}: one-line diagnostics, a single-quoted suggestion that runs exactly walctl`, (t) => {
     const root = tempDir('walctl-names-')
     const dir = path.join(root, name)
-    const init = walctl(['init', dir, '-s', '4096'], {cwd: root})
+    const init = walctl(['init', dir, '--segment-size', '4096'], {cwd: root})
     t.is(init.code, 0, init.stderr)
     oneLine(t, init.stdout)
     t.is(walctl(['append', dir, 'a', 'b']).code, 0)

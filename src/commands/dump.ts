@@ -42,7 +42,7 @@ Formats: table (the default at a terminal) shows each segment's header field by 
 
 No byte is lost in any format: a payload that is not valid UTF-8 under --encoding utf8 is written in hex, and the record says so. Under --damaged-only, --offset and --op a segment's header is shown only when something in it is. A flag that would have no effect (--context without hex, --encoding with hex or raw, --interval without --follow…) is a usage error.
 
-Offsets are those of the record header (the payload starts 8 bytes later); positions are SEGMENT:OFFSET. Output is streamed in constant memory, and a closed pipe (| head) ends the dump quietly with exit 0. The exit code is 0 whenever the dump completes, damage or not ('walctl verify' gives the verdict; when nothing matches, one line on stderr says so), and 66 when a filter names what is not there: a segment, a position or offset past the end, an offset that no record or damaged region holds.`
+Offsets are those of the record header (the payload starts 8 bytes later); positions are SEGMENT:OFFSET. Output is streamed in constant memory, and a closed pipe (| head) ends the dump quietly with exit 0. The exit code is 0 whenever the dump completes, damage or not ('walctl verify' gives the verdict; when nothing matches, one line on stderr says so), and 66 when a filter names what is not there: a segment, a position or offset past the end, an offset that no record or damaged region holds. A segment that cannot be read is shown in the stream and on stderr, the dump goes on, and it exits 66 or 74.`
   static examples = [
     '<%= config.bin %> <%= command.id %> ./wal',
     '<%= config.bin %> <%= command.id %> ./wal --format jsonl --damaged-only',
@@ -130,12 +130,14 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
         const collector = new StatsCollector({operations: flags.decode === 'shardex'})
         const progress = startWalProgress('dump', args.path, this.jsonEnabled())
         const window = new DumpWindow(target, collector, windowOptions)
+        let walked: DumpResult
         try {
-          dumpWal(target, filter, trackSegments(window, progress))
+          walked = dumpWal(target, filter, trackSegments(window, progress))
         } finally {
           progress.finish()
         }
         const stats = collector.result()
+        this.reportUnreadable(walked)
         if (this.jsonEnabled()) return stats
         out.write(format === 'json' || format === 'jsonl' ? JSON.stringify(stats) + '\n' : renderStats(stats, this.chalk()))
         out.flush()
@@ -175,6 +177,7 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
         const why = filtered ? `no record or damaged region matches the filters in the ${window.matched.segments} segment(s) read` : `the ${window.matched.segments} segment(s) hold no record and no damage`
         this.note(`walctl: ${target.file ?? target.dir}: nothing to show: ${why}`)
       }
+      this.reportUnreadable(result)
       // Under --json the document is already written, streamed; oclif must not print a second one.
       if (this.jsonEnabled()) return
       return {input: target.input, dir: target.dir, segments: window.shown.segments, records: window.shown.records, damaged: window.shown.damaged, stopped: result.stopped, verdict: result.verdict}
@@ -183,6 +186,10 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
         process.exitCode = 0
         return
       }
+      // What was dumped before the error stays dumped.
+      try {
+        out.flush()
+      } catch {}
       throw error
     } finally {
       bytes.close()
@@ -244,6 +251,13 @@ Offsets are those of the record header (the payload starts 8 bytes later); posit
     } finally {
       for (const signal of INTERRUPT_SIGNALS) process.off(signal, onSignal)
     }
+  }
+
+  /** Segments the dump could not read were shown in the stream; each also gets a line on stderr (not under --json), and the exit code says so (66 or 74). */
+  private reportUnreadable(result: DumpResult): void {
+    const errors = result.unreadable ?? []
+    for (const error of errors) this.note(`walctl: ${error.message}`)
+    if (errors.length > 0) process.exitCode = errors[0].exitCode
   }
 
   private chalk(): ChalkInstance {

@@ -9,6 +9,8 @@ import {crc32 as zlibCrc32} from 'node:zlib'
 export const JS_CRC_MAX = 256
 
 const TABLE = new Int32Array(256 * 8)
+/** The byte-at-a-time table (the first 256 entries), for loops that step a byte or a few. */
+export const CRC_TABLE = TABLE.subarray(0, 256)
 for (let n = 0; n < 256; n++) {
   let c = n
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
@@ -24,8 +26,15 @@ for (let n = 0; n < 256; n++) {
 
 /** CRC-32/IEEE of `data[start, end)` by table lookups, eight bytes a step. */
 export function crc32Js(data: Uint8Array, start: number, end: number): number {
+  return ~crcRegister(-1, data, start, end) >>> 0
+}
+
+/**
+ * The raw CRC register (no initial or final inversion) after feeding
+ * `data[start, end)` to a register holding `c`: what range CRCs are built from.
+ */
+export function crcRegister(c: number, data: Uint8Array, start: number, end: number): number {
   const t = TABLE
-  let c = -1
   let i = start
   const last8 = end - 8
   while (i <= last8) {
@@ -35,7 +44,17 @@ export function crc32Js(data: Uint8Array, start: number, end: number): number {
     i += 8
   }
   while (i < end) c = t[(c ^ data[i++]) & 0xff] ^ (c >>> 8)
-  return ~c >>> 0
+  return c
+}
+
+/** The register after one byte. */
+export function crcByte(c: number, b: number): number {
+  return TABLE[(c ^ b) & 0xff] ^ (c >>> 8)
+}
+
+/** The register after one zero byte: the step every zero-run shift is composed of. */
+export function crcZeroByte(c: number): number {
+  return TABLE[c & 0xff] ^ (c >>> 8)
 }
 
 /** CRC-32/IEEE over `data[start, end)`: in JavaScript for short ranges, natively through zlib for long ones. */

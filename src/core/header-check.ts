@@ -16,6 +16,36 @@ export type HeaderProblemKind =
   | 'clock-skew'
   | 'created-after-modified'
 
+/** What a header problem costs: `warning` nothing; `repairable` no complete record; `damaged` the segment. */
+export type HeaderSeverity = 'warning' | 'repairable' | 'damaged'
+
+/** Header problems Shardex's open refuses and no rewrite of the fields fixes without a fresh header. */
+const FATAL: ReadonlySet<string> = new Set<HeaderProblemKind>(['short-file', 'bad-magic', 'bad-version', 'bad-header-size', 'bad-data-offset', 'reserved-not-zero'])
+
+/** The one place that decides which header problems are fatal (the segment cannot be opened as it is). */
+export function isFatalHeaderProblem(kind: string): boolean {
+  return FATAL.has(kind)
+}
+
+export interface SeverityContext {
+  fileSize: number
+  segmentSize: number
+  /** The bytes past the WAL's segment size are all zero (a longer file only). */
+  excessIsZero: boolean
+}
+
+/**
+ * What a header problem costs. A size mismatch is repairable when zeros can
+ * be put back (a shorter file) or cut off (a longer file whose excess is all
+ * zeros); a longer file with data past the segment size is damaged.
+ */
+export function headerProblemSeverity(kind: HeaderProblemKind, context?: SeverityContext): HeaderSeverity {
+  if (FATAL.has(kind)) return 'damaged'
+  if (kind === 'clock-skew') return 'warning'
+  if (kind === 'size-mismatch' && context && context.fileSize > context.segmentSize && !context.excessIsZero) return 'damaged'
+  return 'repairable'
+}
+
 export interface HeaderProblem {
   kind: HeaderProblemKind
   offset: number
@@ -47,10 +77,11 @@ export function checkHeader(head: Buffer, fileSize: number, options: HeaderCheck
     return {problems: [{kind: 'short-file', offset: fileSize, message: `file is ${fileSize} bytes, shorter than the ${FIRST_RECORD_OFFSET}-byte segment header`}]}
   }
   const header = decodeHeader(head)
-  const problems: HeaderProblem[] = []
   if (!header.magic.equals(MAGIC)) {
-    problems.push({kind: 'bad-magic', offset: FIELD.magic.offset, message: `magic is ${describeMagic(header.magic)}, expected "WLOG"`})
+    // Every other field of a file that is not a segment is noise: one problem says it all.
+    return {header, problems: [{kind: 'bad-magic', offset: FIELD.magic.offset, message: `magic is ${describeMagic(header.magic)}, expected "WLOG"`}]}
   }
+  const problems: HeaderProblem[] = []
   if (header.version !== VERSION) {
     problems.push({kind: 'bad-version', offset: FIELD.version.offset, message: `version is ${header.version}, expected ${VERSION}`})
   }
@@ -88,6 +119,11 @@ export function checkHeader(head: Buffer, fileSize: number, options: HeaderCheck
     problems.push({kind: 'created-after-modified', offset: FIELD.modifiedAt.offset, message: `modified_at ${formatMicros(header.modifiedAtUs)} is before created_at ${formatMicros(header.createdAtUs)}`})
   }
   return {header, problems}
+}
+
+/** A problem as readers report it: a file with the wrong magic is named for what it is, not a WAL segment. */
+export function headerProblemMessage(p: HeaderProblem): string {
+  return p.kind === 'bad-magic' ? `not a WAL segment: ${p.message}` : p.message
 }
 
 function describeMagic(magic: Buffer): string {

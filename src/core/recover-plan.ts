@@ -4,7 +4,7 @@
 // changes nothing; recover.ts carries a plan out.
 import {ExitCode, WalError} from './errors.js'
 import {FIRST_RECORD_OFFSET, MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE, nowMicros, RECORD_HEADER_SIZE, SegmentHeader} from './format.js'
-import {HeaderProblemKind} from './header-check.js'
+import {HeaderProblemKind, isFatalHeaderProblem} from './header-check.js'
 import * as path from 'node:path'
 import {segmentFileName} from './names.js'
 import {Problem, ProblemKind, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult, worst} from './scan.js'
@@ -120,7 +120,6 @@ export interface ModeOutcome {
   actions: SegmentAction[]
 }
 
-const FATAL_HEADER: ReadonlySet<ProblemKind> = new Set<HeaderProblemKind>(['short-file', 'bad-magic', 'bad-version', 'bad-header-size', 'bad-data-offset', 'reserved-not-zero'])
 const TIMESTAMP_KINDS: ReadonlySet<ProblemKind> = new Set<HeaderProblemKind>(['future-timestamp', 'clock-skew', 'created-after-modified'])
 
 function describe(p: Problem): string {
@@ -203,7 +202,7 @@ class Planner {
   }
 
   hasFatalHeader(id: number): boolean {
-    return this.segmentProblems(id).some((p) => FATAL_HEADER.has(p.kind))
+    return this.segmentProblems(id).some((p) => isFatalHeaderProblem(p.kind))
   }
 
   /** The first place, in WAL order, where a problem costs a record or a segment. */
@@ -214,7 +213,7 @@ class Planner {
       if (id > firstGap) return {id: firstGap, kind: 'gap'}
       const damaged = this.segmentProblems(id).filter((p) => p.severity === 'damaged')
       if (damaged.length === 0) continue
-      return {id, kind: damaged.some((p) => FATAL_HEADER.has(p.kind)) ? 'segment' : 'records'}
+      return {id, kind: damaged.some((p) => isFatalHeaderProblem(p.kind)) ? 'segment' : 'records'}
     }
     return undefined
   }

@@ -1,18 +1,23 @@
 // The read-only scanner over a whole WAL directory (or one segment file):
 // every segment's header, every record, every damaged region, every
-// directory problem, each with what it costs. Reads with pread into one
-// reused buffer; it never maps, opens for writing or changes a file.
+// directory problem, each with what it costs. Reads with pread through one
+// reused window of bounded size (read/file-window.ts), so memory does not
+// grow with a segment's size; it never maps, opens for writing or changes a
+// file. The scan runs as steps (between segments and windows) so that an
+// async caller can let signal handlers run.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {fsError} from './errors.js'
+import {ExitCode, fsError, WalError} from './errors.js'
 import {readAt} from './files.js'
-import {FIRST_RECORD_OFFSET, SegmentHeader, nowMicros} from './format.js'
-import {checkHeader, HeaderProblemKind} from './header-check.js'
-import {listWal, missingIds, resolveWalDir, SegmentFile, StrayFile} from './directory.js'
+import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE, SegmentHeader, nowMicros} from './format.js'
+import {checkHeader, HeaderProblemKind, headerProblemMessage, headerProblemSeverity} from './header-check.js'
+import {listWal, resolveWalDir, SegmentFile, StrayFile} from './directory.js'
 import {parseSegmentFileName, segmentFileName} from './names.js'
-import {DamagedRegion, lastNonZeroEnd, RecordDamageKind, scanRecords} from './records.js'
+import {FileWindow} from './read/file-window.js'
+import {ByteSource} from './read/source.js'
+import {DamagedRegion, RecordDamageKind, RecordScanner} from './records.js'
 
-export type DirectoryProblemKind = 'missing-segment' | 'stray-file' | 'no-segments'
+export type DirectoryProblemKind = 'missing-segment' | 'stray-file' | 'no-segments' | 'unreadable-segment'
 export type ProblemKind = HeaderProblemKind | RecordDamageKind | DirectoryProblemKind
 /** What a problem costs: `warning` nothing; `repairable` no complete record; `damaged` a record or a segment. */
 export type Severity = 'warning' | 'repairable' | 'damaged'
@@ -25,6 +30,9 @@ export interface Problem {
   offset: number | null
   /** End of the damaged byte range, for record damage. */
   end?: number
+  /** missing-segment: the last id of the gap (`segment` is its first) and how many ids it spans. */
+  last?: number
+  count?: number
   kind: ProblemKind
   severity: Severity
   message: string
@@ -48,10 +56,15 @@ export interface SegmentSummary {
   verdict: Verdict
 }
 
+/** The visited record's payload, read only when asked for (a record may be longer than the window). */
+export interface RecordPayload {
+  bytes(): Buffer
+}
+
 export interface WalScanVisitor {
   onSegment?(segment: SegmentFile, header: SegmentHeader | undefined): void
-  /** `buf` holds the whole segment; the payload is `buf[offset + 8, offset + 8 + length)`. Return false to stop the scan. */
-  onRecord?(segment: number, buf: Buffer, offset: number, length: number, crc32: number, resynced: boolean): boolean | void
+  /** `payload.bytes()` gives the record's payload, valid only during the call. Return false to stop the scan. */
+  onRecord?(segment: number, payload: RecordPayload, offset: number, length: number, crc32: number, resynced: boolean): boolean | void
   onProblem?(problem: Problem): void
   /** Called after each segment with its summary. */
   onSegmentEnd?(summary: SegmentSummary): void
@@ -73,7 +86,12 @@ export interface WalScanOptions extends WalScanVisitor {
   settleMs?: number
   /** Called before each re-read of the newest segment's damaged tail (`attempt` from 1). */
   onSettle?(segment: number, attempt: number): void
+  /** scanWalAsync: called at each safe point (between segments and windows); throw to abort the scan. */
+  checkpoint?(): void
 }
+
+/** Bytes past the segment size checked for zeros between steps. */
+const EXCESS_SLICE = 64 * 1024 * 1024
 
 export const DEFAULT_SETTLE_TRIES = 3
 export const DEFAULT_SETTLE_MS = 20
@@ -88,9 +106,9 @@ export interface WalScanResult {
   verdict: Verdict
   /** The visitor asked to stop. */
   stopped: boolean
+  /** Segments that could not be read (each also an `unreadable-segment` problem). */
+  unreadable: WalError[]
 }
-
-const HEADER_FATAL: ReadonlySet<ProblemKind> = new Set(['short-file', 'bad-magic', 'bad-version', 'bad-header-size', 'bad-data-offset', 'reserved-not-zero'])
 
 export function worst(a: Verdict, b: Severity): Verdict {
   if (a === 'damaged' || b === 'damaged') return 'damaged'
@@ -143,15 +161,70 @@ export function resolveScanTarget(input: string): ScanTarget {
 
 /** Scans a WAL directory, a Shardex index root, or a single segment file. */
 export function scanWal(input: string, options: WalScanOptions = {}): WalScanResult {
-  const target = resolveScanTarget(input)
-  if (target.file) return scanSegments(target.dir, [target.file], [], target.file.size, options)
-  const listing = listWal(target.dir)
-  return scanSegments(target.dir, listing.segments, listing.strays, nominalSegmentSize(listing.segments), options, true)
+  const steps = scanSteps(input, options)
+  for (;;) {
+    const step = steps.next()
+    if (step.done) return step.value
+  }
 }
 
-function scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], segmentSize: number, options: WalScanOptions, isDir = false): WalScanResult {
+/**
+ * scanWal that lets the event loop turn between segments and between windows
+ * of a large or damaged one (so signal handlers run), calling
+ * `options.checkpoint` at each such point; a checkpoint that throws ends the
+ * scan with its error, every file closed.
+ */
+export async function scanWalAsync(input: string, options: WalScanOptions = {}): Promise<WalScanResult> {
+  const steps = scanSteps(input, options)
+  try {
+    for (;;) {
+      const step = steps.next()
+      if (step.done) return step.value
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      options.checkpoint?.()
+    }
+  } finally {
+    steps.return(undefined as never)
+  }
+}
+
+/** The scan as steps: it yields between segments and between windows. */
+function* scanSteps(input: string, options: WalScanOptions): Generator<void, WalScanResult> {
+  const target = resolveScanTarget(input)
+  if (target.file) return yield* scanSegments(target.dir, [target.file], [], target.file.size, options)
+  const listing = listWal(target.dir)
+  return yield* scanSegments(target.dir, listing.segments, listing.strays, nominalSegmentSize(listing.segments), options, true)
+}
+
+/** The ids a missing-segment problem stands for, enumerated lazily (a gap can span millions). */
+export function* missingSegmentIds(p: Problem): Generator<number> {
+  if (p.kind !== 'missing-segment' || p.segment === null) return
+  for (let id = p.segment; id <= (p.last ?? p.segment); id++) yield id
+}
+
+/** One problem per gap in the ids, however long. */
+function gapProblems(dir: string, files: readonly SegmentFile[]): Problem[] {
+  const out: Problem[] = []
+  for (let i = 1; i < files.length; i++) {
+    const before = files[i - 1].id
+    const after = files[i].id
+    if (after - before < 2) continue
+    const first = before + 1
+    const last = after - 1
+    const count = last - first + 1
+    const between = `between ${segmentFileName(before)} and ${segmentFileName(after)}`
+    out.push({segment: first, file: path.join(dir, segmentFileName(first)), offset: null, kind: 'missing-segment', severity: 'damaged', last, count,
+      message: count === 1
+        ? `segment ${first} is missing from the middle of the WAL (${between})`
+        : `missing ${segmentFileName(first)}..${segmentFileName(last)} (${count} segments) from the middle of the WAL (${between})`})
+  }
+  return out
+}
+
+function* scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], segmentSize: number, options: WalScanOptions, isDir = false): Generator<void, WalScanResult> {
   const problems: Problem[] = []
   const segments: SegmentSummary[] = []
+  const unreadable: WalError[] = []
   let verdict: Verdict = 'clean'
   let records = 0
   let payloadBytes = 0
@@ -168,24 +241,26 @@ function scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], se
     add({segment: null, file: s.path, offset: null, kind: 'stray-file', severity: 'warning',
       message: s.kind === 'temporary' ? 'temporary file left by an interrupted segment create; Shardex ignores it' : `stray ${s.kind === 'directory' ? 'directory' : 'file'} in the WAL directory; Shardex ignores it`})
   }
-  for (const gap of missingIds(files)) {
-    add({segment: gap.id, file: path.join(dir, segmentFileName(gap.id)), offset: null, kind: 'missing-segment', severity: 'damaged', message: `segment ${gap.id} is missing from the middle of the WAL (between ${segmentFileName(gap.before)} and ${segmentFileName(gap.after)})`})
-  }
+  for (const gap of gapProblems(dir, files)) add(gap)
   const nowUs = options.nowUs ?? nowMicros()
-  let buf: Buffer = Buffer.alloc(0)
+  const reuse: {buf?: Buffer} = {}
   const newest = files.at(-1)?.id
   // A segment that vanished between the listing and its read, with every older one gone too, was
   // collected by a concurrent gc (readers take no lock); one gone from anywhere else is still an error.
   for (const [index, file] of files.entries()) {
     if (options.segments && !options.segments.has(file.id)) continue
-    let summary: ReturnType<typeof scanOneSegment>
+    let summary: {summary: SegmentSummary; stopped: boolean}
     try {
-      summary = scanOneSegment(file, segmentSize, nowUs, options, buf, add, file.id === newest)
+      summary = yield* scanOneSegment(file, segmentSize, nowUs, options, reuse, add, file.id === newest)
     } catch (error) {
       if (file.id !== newest && vanished(error, file.path) && files.slice(0, index).every((f) => !fs.existsSync(f.path))) continue
-      throw error
+      // A segment gone from the middle of the WAL while it was read is an error naming it, as before.
+      if (!(error instanceof WalError) || errnoOf(error) === 'ENOENT') throw error
+      // Unreadable (permissions, not a file, an I/O error): reported, and the scan goes on with the next segment.
+      unreadable.push(error)
+      add({segment: file.id, file: file.path, offset: null, kind: 'unreadable-segment', severity: 'damaged', message: reasonOf(error, file.path)})
+      continue
     }
-    buf = summary.buf
     segments.push(summary.summary)
     records += summary.summary.records
     payloadBytes += summary.summary.payloadBytes
@@ -194,8 +269,14 @@ function scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], se
       stopped = true
       break
     }
+    yield
   }
-  return {dir, segmentSize, segments, problems, records, payloadBytes, verdict, stopped}
+  return {dir, segmentSize, segments, problems, records, payloadBytes, verdict, stopped, unreadable}
+}
+
+/** A WalError's reason without the file name it starts with. */
+function reasonOf(error: WalError, file: string): string {
+  return error.message.startsWith(`${file}: `) ? error.message.slice(file.length + 2) : error.message
 }
 
 /**
@@ -226,33 +307,82 @@ export function readSegment(file: string, into: Buffer = Buffer.alloc(0), from =
   }
 }
 
-function scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: Buffer, add: (p: Problem) => void, isNewest: boolean) {
-  let {backing, data} = readSegment(file.path, reuse)
-  const size = data.length
+/** The payload of the record being visited, read on request: a view into the window when it is loaded. */
+class Payload implements RecordPayload {
+  offset = 0
+  length = 0
+  constructor(private readonly src: ByteSource) {}
+
+  bytes(): Buffer {
+    return this.src.bytes(this.offset + RECORD_HEADER_SIZE, this.offset + RECORD_HEADER_SIZE + this.length)
+  }
+}
+
+function* scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: {buf?: Buffer}, add: (p: Problem) => void, isNewest: boolean): Generator<void, {summary: SegmentSummary; stopped: boolean}> {
+  let fd: number
+  try {
+    fd = fs.openSync(file.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
+  } catch (error) {
+    throw fsError(error, file.path, 'open for reading')
+  }
+  try {
+    let size: number
+    try {
+      const st = fs.fstatSync(fd)
+      if (!st.isFile()) throw new WalError(ExitCode.NO_INPUT, st.isDirectory() ? 'is a directory, expected a segment file' : 'not a regular file', {file: file.path})
+      size = st.size
+    } catch (error) {
+      throw fsError(error, file.path, 'stat')
+    }
+    return yield* scanOpenSegment(file, fd, size, segmentSize, nowUs, options, reuse, add, isNewest)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: {buf?: Buffer}, add: (p: Problem) => void, isNewest: boolean): Generator<void, {summary: SegmentSummary; stopped: boolean}> {
+  // The header and the zeros past the segment size are read apart, so the window holds only what is scanned.
+  const whole = new FileWindow(fd, size, file.path, undefined, 0)
   const summary: SegmentSummary = {id: file.id, file: file.path, size, records: 0, payloadBytes: 0, cleanEnd: Math.min(size, FIRST_RECORD_OFFSET), lastRecordEnd: Math.min(size, FIRST_RECORD_OFFSET), resyncedRecords: 0, damagedBytes: 0, rereads: 0, verdict: 'clean'}
   const mark = (p: Omit<Problem, 'segment' | 'file'>): void => {
     const full: Problem = {segment: file.id, file: file.path, ...p}
     summary.verdict = worst(summary.verdict, p.severity)
     add(full)
   }
-  const {header, problems} = checkHeader(data, size, {segmentSize: segmentSize || undefined, nowUs, clockSkewUs: options.clockSkewUs})
+  const {header, problems} = checkHeader(whole.bytes(0, Math.min(size, FIRST_RECORD_OFFSET)), size, {segmentSize: segmentSize || undefined, nowUs, clockSkewUs: options.clockSkewUs})
   summary.header = header
   options.onSegment?.(file, header)
-  for (const p of problems) mark({offset: p.offset, kind: p.kind, severity: headerSeverity(p.kind, data, segmentSize), message: p.message})
+  // A file longer than the WAL's segments is scanned only up to the segment size when the excess is all zeros
+  // (looked through a slice at a time: a sparse file may hold gigabytes of them).
+  let excessIsZero = segmentSize > 0 && size > segmentSize
+  for (let end = size; excessIsZero && end > segmentSize; end -= EXCESS_SLICE) {
+    excessIsZero = whole.lastNonZeroEnd(Math.max(segmentSize, end - EXCESS_SLICE), end) < 0
+    yield
+  }
+  for (const p of problems) {
+    mark({offset: p.offset, kind: p.kind, severity: headerProblemSeverity(p.kind, {fileSize: size, segmentSize, excessIsZero}), message: headerProblemMessage(p)})
+  }
   if (size < FIRST_RECORD_OFFSET) {
     summary.damagedBytes = size
-    return {summary, buf: backing, stopped: false}
+    return {summary, stopped: false}
   }
-  // A file longer than the WAL's segments is scanned only up to the segment size when the excess is all zeros.
-  const capacity = segmentSize > 0 && size > segmentSize && lastNonZeroEnd(data, segmentSize, size) < 0 ? segmentSize : size
+  const capacity = excessIsZero ? segmentSize : size
+  const src = new FileWindow(fd, capacity, file.path, reuse.buf)
+  reuse.buf = src.buf
+  src.load(0)
   let stopped = false
   const onRecord = options.onRecord
+  const payload = new Payload(src)
   const visit = (offset: number, length: number, crc: number, resynced: boolean): boolean | void => {
     summary.payloadBytes += length
     if (resynced) summary.resyncedRecords++
-    if (onRecord && onRecord(file.id, data, offset, length, crc, resynced) === false) {
-      stopped = true
-      return false
+    if (onRecord) {
+      payload.offset = offset
+      payload.length = length
+      if (onRecord(file.id, payload, offset, length, crc, resynced) === false) {
+        stopped = true
+        return false
+      }
     }
   }
   let pending: DamagedRegion[] = []
@@ -263,7 +393,10 @@ function scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, o
   }
   // Damage with a valid record after it cannot be a record in flight: it is reported at once, in file order
   // between the records (dump streams it so). Only a tail is held back to settle.
+  // A file that is not a segment (bad magic) is that one problem: its bytes past the header are not record damage.
+  const notSegment = problems.some((p) => p.kind === 'bad-magic')
   const onDamage = (d: DamagedRegion): void => {
+    if (notSegment) return
     if (!d.hidesRecords) pending.push(d)
     else {
       reported++
@@ -271,7 +404,9 @@ function scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, o
     }
   }
   const scanOptions = {capacity, segmentSize: segmentSize || size, onRecord: visit, onDamage}
-  let result = scanRecords(data, scanOptions)
+  let scanner = new RecordScanner(src, scanOptions)
+  while (!scanner.run(true)) yield
+  let result = scanner.result()
   let records = result.records
   // A record being written looks like a torn tail: data and crc land before the length. Wait for it.
   const tries = isNewest ? options.settleTries ?? DEFAULT_SETTLE_TRIES : 0
@@ -280,31 +415,25 @@ function scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, o
     options.onSettle?.(file.id, attempt)
     summary.rereads = attempt
     const from = result.cleanEnd
-    ;({backing, data} = readSegment(file.path, backing, from))
-    if (data.length !== size) break
+    if (whole.currentSize() !== size) break
+    src.load(from)
     pending = []
-    result = scanRecords(data, {...scanOptions, start: from})
+    scanner = new RecordScanner(src, {...scanOptions, start: from})
+    while (!scanner.run(true)) yield
+    result = scanner.result()
     records += result.records
   }
   for (const d of pending) report(d)
   summary.records = records
   summary.cleanEnd = result.cleanEnd
   summary.lastRecordEnd = result.lastRecordEnd
-  return {summary, buf: backing, stopped: stopped || result.stopped}
+  return {summary, stopped: stopped || result.stopped}
+}
+
+function errnoOf(error: unknown): string | undefined {
+  return (error as {cause?: NodeJS.ErrnoException}).cause?.code
 }
 
 function vanished(error: unknown, file: string): boolean {
-  const cause = (error as {cause?: NodeJS.ErrnoException}).cause
-  return cause?.code === 'ENOENT' && !fs.existsSync(file)
-}
-
-function headerSeverity(kind: HeaderProblemKind, data: Buffer, segmentSize: number): Severity {
-  if (HEADER_FATAL.has(kind)) return 'damaged'
-  if (kind === 'clock-skew') return 'warning'
-  if (kind === 'size-mismatch') {
-    // Shorter: zeros can be put back without losing a record. Longer: only if the excess is zeros.
-    if (data.length < segmentSize) return 'repairable'
-    return lastNonZeroEnd(data, segmentSize, data.length) < 0 ? 'repairable' : 'damaged'
-  }
-  return 'repairable'
+  return errnoOf(error) === 'ENOENT' && !fs.existsSync(file)
 }

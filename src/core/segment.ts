@@ -10,7 +10,7 @@ import {
   encodeHeader, FIRST_RECORD_OFFSET, MAX_SEGMENT_SIZE, maxPayloadSize, MIN_SEGMENT_SIZE, nowMicros,
   RECORD_HEADER_SIZE, SegmentHeader,
 } from './format.js'
-import {checkHeader} from './header-check.js'
+import {checkHeader, isFatalHeaderProblem} from './header-check.js'
 import {parseSegmentFileName, segmentFileName} from './names.js'
 import {DamagedRegion, scanRecords} from './records.js'
 
@@ -168,7 +168,7 @@ export class WalSegment {
       const size = fs.fstatSync(fd).size
       const head = readAt(fd, 0, FIRST_RECORD_OFFSET)
       const {header, problems} = checkHeader(head, size)
-      const fatal = problems.find((p) => p.kind !== 'clock-skew' && p.kind !== 'future-timestamp' && p.kind !== 'created-after-modified')
+      const fatal = problems.find((p) => isFatalHeaderProblem(p.kind))
       if (fatal || !header) {
         const p = fatal ?? problems[0]
         throw new CorruptionError(`not a valid WAL segment: ${p.message}`, {file, offset: p.offset, segment: id})

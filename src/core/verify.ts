@@ -1,6 +1,6 @@
 // The verdict on a WAL: what is wrong and what repairing it would cost.
 import {ExitCode} from './errors.js'
-import {Problem, scanWal, SegmentSummary, Verdict, WalScanOptions, worst} from './scan.js'
+import {Problem, scanWal, scanWalAsync, SegmentSummary, Verdict, WalScanOptions, WalScanResult, worst} from './scan.js'
 import {untoldSizeProblems} from './untold-size.js'
 
 export interface VerifyReport {
@@ -22,7 +22,15 @@ export const VERDICT_EXIT: Record<Verdict, number> = {
 }
 
 export function verifyWal(input: string, options: WalScanOptions = {}): VerifyReport {
-  const scan = scanWal(input, options)
+  return verifyReport(scanWal(input, options))
+}
+
+/** verifyWal letting signal handlers run between segments and windows (see scanWalAsync). */
+export async function verifyWalAsync(input: string, options: WalScanOptions = {}): Promise<VerifyReport> {
+  return verifyReport(await scanWalAsync(input, options))
+}
+
+function verifyReport(scan: WalScanResult): VerifyReport {
   for (const p of untoldSizeProblems(scan)) {
     scan.problems.push(p)
     scan.verdict = worst(scan.verdict, p.severity)

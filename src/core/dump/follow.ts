@@ -7,9 +7,10 @@ import * as fs from 'node:fs'
 import {listWal, resolveWalDir} from '../directory.js'
 import {readAt} from '../files.js'
 import {FIRST_RECORD_OFFSET, MAGIC} from '../format.js'
-import {checkHeader, HeaderProblemKind} from '../header-check.js'
+import {checkHeader, headerProblemMessage, headerProblemSeverity} from '../header-check.js'
+import {FileWindow} from '../read/file-window.js'
 import {scanRecords} from '../records.js'
-import {Problem, SegmentSummary, Severity, Verdict} from '../scan.js'
+import {Problem, SegmentSummary, Verdict} from '../scan.js'
 import {DumpFilter, rangeSelected, segmentSelected} from './filters.js'
 import {DumpTarget, DumpVisitor, problemToDamage} from './walk.js'
 
@@ -60,12 +61,6 @@ function newSummary(id: number, file: string, size: number): SegmentSummary {
   return {id, file, size, records: 0, payloadBytes: 0, cleanEnd: FIRST_RECORD_OFFSET, lastRecordEnd: FIRST_RECORD_OFFSET, resyncedRecords: 0, damagedBytes: 0, verdict: 'clean'}
 }
 
-/** As the scanner rates them: a broken header costs the segment, a clock skew nothing, the rest a repair. */
-function headerProblemSeverity(kind: HeaderProblemKind): Severity {
-  if (kind === 'clock-skew') return 'warning'
-  return ['short-file', 'bad-magic', 'bad-version', 'bad-header-size', 'bad-data-offset', 'reserved-not-zero'].includes(kind) ? 'damaged' : 'repairable'
-}
-
 function worse(a: Verdict, b: Verdict): Verdict {
   const rank = {clean: 0, repairable: 1, damaged: 2}
   return rank[a] >= rank[b] ? a : b
@@ -75,7 +70,7 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
   const result: FollowResult = {records: 0, damaged: 0, stopped: false}
   const limit = filter.limit ?? Infinity
   let shown = o.shown
-  let buf = Buffer.alloc(0)
+  let buf: Buffer = Buffer.alloc(0)
   let cur: Cursor | undefined = from && {id: from.id, file: from.file, resumeAt: from.lastRecordEnd, window: FIRST_WINDOW, resynced: from.resynced, shownDamageEnd: from.damageEnd, own: false, summary: newSummary(from.id, from.file, 0)}
   let progressed = false
 
@@ -87,22 +82,25 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
     } catch {
       return // removed (gc) or not readable now: try again at the next poll
     }
-    let size: number
-    let capacity: number
     try {
-      size = fs.fstatSync(fd).size
-      capacity = final ? size : Math.min(size, c.resumeAt + c.window)
-      if (capacity <= c.resumeAt) return
-      if (buf.length < capacity) buf = Buffer.alloc(Math.max(capacity, Math.min(size, buf.length * 2)))
-      const got = readAt(fd, c.resumeAt, capacity - c.resumeAt, buf.subarray(c.resumeAt))
-      capacity = c.resumeAt + got.length
+      scanOpen(c, final, fd)
     } finally {
       fs.closeSync(fd)
     }
+  }
+
+  /** The segment's bytes from where the cursor left off, through one bounded window (reused between polls). */
+  const scanOpen = (c: Cursor, final: boolean, fd: number): void => {
+    const size = fs.fstatSync(fd).size
+    const capacity = final ? size : Math.min(size, c.resumeAt + c.window)
+    if (capacity <= c.resumeAt) return
+    const src = new FileWindow(fd, capacity, c.file, buf)
+    buf = src.buf
+    src.load(c.resumeAt)
     c.summary.size = size
     let deferred = false
     let past = false
-    const scan = scanRecords(buf, {
+    const scan = scanRecords(src, {
       start: c.resumeAt,
       capacity,
       segmentSize: final ? size : Math.max(size, capacity),
@@ -122,7 +120,7 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
           shown++
           result.records++
           progressed = true
-          visitor.record?.({segment: c.id, file: c.file, offset, length, crc32: crc, resynced: rs, data: buf.subarray(offset + 8, offset + 8 + length)})
+          visitor.record?.({segment: c.id, file: c.file, offset, length, crc32: crc, resynced: rs, data: src.bytes(offset + 8, offset + 8 + length)})
         }
       },
       onDamage: (d) => {
@@ -159,11 +157,14 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
   const open = (id: number, file: string, mayWait: boolean): boolean => {
     let head: Buffer
     let size: number
+    let excessIsZero = false
     try {
       const fd = fs.openSync(file, 'r')
       try {
         size = fs.fstatSync(fd).size
         head = readAt(fd, 0, FIRST_RECORD_OFFSET)
+        // As the scanner rates a longer file: repairable only when what lies past the segment size is zeros.
+        if (o.segmentSize !== undefined && size > o.segmentSize) excessIsZero = new FileWindow(fd, size, file, undefined, 0).lastNonZeroEnd(o.segmentSize, size) < 0
       } finally {
         fs.closeSync(fd)
       }
@@ -174,7 +175,7 @@ export async function followWal(target: DumpTarget, from: FollowFrom | undefined
     const {header, problems} = checkHeader(head, size, {segmentSize: o.segmentSize})
     const summary = newSummary(id, file, size)
     if (segmentSelected(filter, id)) {
-      const full: Problem[] = problems.map((p) => ({segment: id, file, offset: p.offset, kind: p.kind, severity: headerProblemSeverity(p.kind), message: p.message}))
+      const full: Problem[] = problems.map((p) => ({segment: id, file, offset: p.offset, kind: p.kind, severity: headerProblemSeverity(p.kind, {fileSize: size, segmentSize: o.segmentSize ?? size, excessIsZero}), message: headerProblemMessage(p)}))
       visitor.segment?.({id, file, size, header, problems: full})
       for (const p of full) {
         if (p.severity === 'warning') visitor.warning?.(p)

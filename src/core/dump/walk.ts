@@ -1,7 +1,7 @@
 // The dump's walk over a WAL: scanWal's callbacks turned into a stream of
 // segments, records and damaged regions, filtered, in file order. Read-only,
 // and it keeps nothing: each record's bytes are a view into the scanner's
-// reused buffer, valid only during the call.
+// reused window, valid only during the call.
 import * as path from 'node:path'
 import {listWal} from '../directory.js'
 import {ExitCode, WalError} from '../errors.js'
@@ -70,6 +70,8 @@ export interface DumpResult {
   /** The dump stopped early at --limit or --to. */
   stopped: boolean
   verdict: ScanVerdict
+  /** Segments that could not be read: shown as damage in the stream, and the dump goes on. */
+  unreadable?: WalError[]
   /** The last segment scanned, for --follow to go on from. */
   last?: {id: number; file: string; size: number; lastRecordEnd: number; resynced: boolean; damageEnd: number}
 }
@@ -115,7 +117,7 @@ export function problemToDamage(p: Problem, size = 0): DumpDamage {
 }
 
 export function dumpWal(target: DumpTarget, filter: DumpFilter, visitor: DumpVisitor): DumpResult {
-  const result: DumpResult = {target, segmentSize: 0, segments: 0, records: 0, damaged: 0, stopped: false, verdict: 'clean'}
+  const result: DumpResult = {target, segmentSize: 0, segments: 0, records: 0, damaged: 0, stopped: false, verdict: 'clean', unreadable: []}
   if (!target.file && target.segmentIds.length === 0) {
     throw new WalError(ExitCode.NO_INPUT, 'no WAL segments (wal_NNNNNN.log) here', {file: target.dir})
   }
@@ -173,7 +175,7 @@ export function dumpWal(target: DumpTarget, filter: DumpFilter, visitor: DumpVis
       if (p.severity === 'warning') visitor.warning?.(p)
       else showDamage(problemToDamage(p, current?.size))
     },
-    onRecord: (segment, buf, offset, length, crc, resynced) => {
+    onRecord: (segment, payload, offset, length, crc, resynced) => {
       flushSegment()
       if (full()) {
         result.stopped = true
@@ -187,7 +189,7 @@ export function dumpWal(target: DumpTarget, filter: DumpFilter, visitor: DumpVis
       if (v === 'skip' || filter.damagedOnly) return
       shown++
       result.records++
-      visitor.record?.({segment, file: current?.file ?? '', offset, length, crc32: crc, resynced, data: buf.subarray(offset + 8, offset + 8 + length)})
+      visitor.record?.({segment, file: current?.file ?? '', offset, length, crc32: crc, resynced, data: payload.bytes()})
     },
     onSegmentEnd: (summary) => {
       flushSegment()
@@ -200,5 +202,6 @@ export function dumpWal(target: DumpTarget, filter: DumpFilter, visitor: DumpVis
   if (full()) result.stopped = true
   result.segmentSize = scan.segmentSize
   result.verdict = scan.verdict
+  result.unreadable = scan.unreadable
   return result
 }
