@@ -278,7 +278,7 @@ class Planner {
       if (p.end !== undefined && p.offset !== null) {
         loss.damagedRegions++
         loss.damagedBytesRemoved += p.end - p.offset
-      } else if (FATAL_HEADER.has(p.kind)) header = true
+      } else if (isFatalHeaderProblem(p.kind)) header = true
     }
     if (header) {
       // The header's bytes, or the whole of a file too short to hold one.
