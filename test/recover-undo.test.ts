@@ -113,6 +113,16 @@ test('salvage filling a missing segment, then --undo: the empty segment it creat
   t.true(fs.existsSync(segPath(w, 2)))
   const created = fs.readFileSync(segPath(w, 2))
   const q = fs.readdirSync(path.join(w.dir, 'quarantine'))[0]
+  // Not empty any more: refused, nothing changed; emptied again, it goes.
+  const fd = fs.openSync(segPath(w, 2), 'r+')
+  fs.writeSync(fd, Buffer.from([7]), 0, 1, 300)
+  const before = snapshot(w.dir)
+  const refused = walctl(['recover', w.dir, '--undo', q])
+  t.is(refused.code, 2)
+  t.regex(refused.stderr, /wal_000002\.log, created empty by the recover, holds 0 record\(s\) and data from offset 300 on/)
+  t.deepEqual(snapshot(w.dir), before)
+  fs.writeSync(fd, Buffer.from([0]), 0, 1, 300)
+  fs.closeSync(fd)
   const j = JSON.parse(run(t, ['recover', w.dir, '--undo', q, '--json']).stdout) as UndoJson
   t.deepEqual(j.steps.map((s) => [s.action, s.segment]), [['move', 2]])
   t.deepEqual(segments(w.dir), original)
