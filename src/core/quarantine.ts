@@ -64,7 +64,7 @@ export function originalOf(st: fs.Stats, sha256: string, size = st.size): Origin
 const CHUNK = 1 << 20
 
 /** Reads the open file `fd` from its start, a megabyte at a time, handing each chunk to `each`. Returns the size read. */
-function eachChunk(fd: number, each: (chunk: Buffer, at: number) => void): number {
+export function eachChunk(fd: number, each: (chunk: Buffer, at: number) => void): number {
   const buf = Buffer.allocUnsafe(CHUNK)
   let pos = 0
   for (;;) {

@@ -11,16 +11,17 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
 import {fsyncDir, fsyncFile, readAt, tempNameFor} from './files.js'
-import {FIRST_RECORD_OFFSET, MAX_SEGMENT_SIZE} from './format.js'
+import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from './format.js'
 import {listWal} from './directory.js'
 import {applyOwnership} from './fs/owner.js'
 import {checkDirOrAbsent, checkRegularOrAbsent, createExclusive, lstatOrUndefined, openForReading, unlinkRegular} from './fs/safe-open.js'
 import {escapeName} from './fs/quote.js'
 import {InterruptedError} from './interrupt.js'
 import {currentCommandLine, tryAcquireWriterLock} from './lock.js'
-import {segmentFileName} from './names.js'
-import {createQuarantine, hashFile, Original, originalOf, QUARANTINE_DIR, quarantineCopy, REPORT_FILE, writeReport} from './quarantine.js'
-import {firstNonZero, scanRecords} from './records.js'
+import {parseSegmentFileName, segmentFileName} from './names.js'
+import {createQuarantine, eachChunk, hashFile, Original, originalOf, QUARANTINE_DIR, quarantineCopy, REPORT_FILE, writeReport} from './quarantine.js'
+import {firstNonZero} from './records.js'
+import {scanWal} from './scan.js'
 import {LeftState, recoverTarget, ReportAction, reportHeader} from './recover.js'
 import {applyAction} from './recover-rewrite.js'
 import {noLoss} from './recover-plan.js'
@@ -93,9 +94,6 @@ function readWhole(file: string, max: number, action: string): Buffer {
   }
 }
 
-function sha256(buf: Buffer): string {
-  return createHash('sha256').update(buf).digest('hex')
-}
 
 /** The folder named, checked to be one of this WAL's quarantine folders: a real directory in DIR/quarantine/, with a report.json. */
 export function resolveQuarantine(dir: string, given: string): string {
@@ -133,19 +131,45 @@ function readReport(qdir: string): {report: Report; actions: ReportAction[]} {
   return {report, actions: report.actions as ReportAction[]}
 }
 
-/** Valid records of `buf`: how many, and how many start at or after `from` (written since a change that ended its records there). */
-function recordsOf(buf: Buffer, from = Infinity): {records: number; after: number; firstAfter: number; end: number} {
+/**
+ * Valid records of the WAL segment `file` (the scanner's, in bounded memory):
+ * how many, how many start at or after `from` (written since a change that
+ * ended its records there), and where the last one ends.
+ */
+function recordsOf(file: string, from = Infinity): {records: number; after: number; firstAfter: number; end: number} {
+  const id = parseSegmentFileName(path.basename(file))!
   let after = 0
   let firstAfter = -1
-  const r = scanRecords(buf, {
-    onRecord: (offset) => {
+  let end = FIRST_RECORD_OFFSET
+  const scan = scanWal(path.dirname(file), {
+    segments: new Set([id]),
+    settleTries: 0,
+    onRecord: (_segment, _payload, offset, length) => {
+      end = Math.max(end, offset + RECORD_HEADER_SIZE + length)
       if (offset >= from) {
         after++
         if (firstAfter < 0) firstAfter = offset
       }
     },
   })
-  return {records: r.records, after, firstAfter, end: r.lastRecordEnd}
+  return {records: scan.segments.find((s) => s.id === id)?.records ?? 0, after, firstAfter, end}
+}
+
+/** The first non-zero byte of `file` at or after `from`, or -1: read a megabyte at a time. */
+function firstNonZeroFrom(file: string, from: number): number {
+  const fd = openForReading(file, 'read')
+  let found = -1
+  try {
+    eachChunk(fd, (chunk, at) => {
+      if (found >= 0 || at + chunk.length <= from) return
+      const start = Math.max(0, from - at)
+      const nz = firstNonZero(chunk, start, chunk.length)
+      if (nz >= 0) found = at + nz
+    })
+  } finally {
+    fs.closeSync(fd)
+  }
+  return found
 }
 
 /** Refuses when the segment holds records written since the change left it as `left`. */
@@ -153,7 +177,7 @@ function checkNothingWrittenSince(file: string, left: LeftState | undefined, wha
   const name = escapeName(path.basename(file))
   if (!left) throw refuse(`${name} changed since the ${what}, which had not changed it (report.json has no state for it)`, file)
   if (hashFile(file, 'read').sha256 === left.sha256) return
-  const now = recordsOf(readWhole(file, MAX_SEGMENT_SIZE, 'read'), left.end)
+  const now = recordsOf(file, left.end)
   if (now.after > 0 || now.records > left.records) {
     const at = now.firstAfter >= 0 ? now.firstAfter : left.end
     throw refuse(`${name} holds ${now.records} record(s), ${now.after > 0 ? `${now.after} of them from offset ${at} on, ` : ''}written since the ${what} (which left ${left.records} ending at ${left.end}); undoing would take them out of the WAL`, file, at)
@@ -221,9 +245,8 @@ function plan(dir: string, qdir: string, actions: ReportAction[], what: string):
         }
         if (entry.action === 'create') {
           // Removed only while it is still the empty segment the recover made.
-          const buf = readWhole(file, MAX_SEGMENT_SIZE, 'read')
-          const nz = buf.length > FIRST_RECORD_OFFSET ? firstNonZero(buf, FIRST_RECORD_OFFSET, buf.length) : -1
-          if (nz >= 0) throw refuse(`${name}, created empty by the ${what}, holds ${recordsOf(buf).records} record(s) and data from offset ${nz} on: undoing would take them out of the WAL`, file, nz)
+          const nz = firstNonZeroFrom(file, FIRST_RECORD_OFFSET)
+          if (nz >= 0) throw refuse(`${name}, created empty by the ${what}, holds ${recordsOf(file).records} record(s) and data from offset ${nz} on: undoing would take them out of the WAL`, file, nz)
         } else checkNothingWrittenSince(file, entry.left, what)
         out.push(step('move', null, false))
         break
@@ -245,7 +268,7 @@ function checkNoNewSegments(dir: string, lastSegment: unknown, steps: Planned[],
   const restored = new Set(steps.filter((p) => p.step.action === 'restore').map((p) => p.step.segment))
   const added = listWal(dir).segments.filter((s) => s.id > lastSegment && !restored.has(s.id))
   if (added.length === 0) return
-  const records = added.reduce((n, s) => n + recordsOf(readWhole(s.path, MAX_SEGMENT_SIZE, 'read')).records, 0)
+  const records = added.reduce((n, s) => n + recordsOf(s.path).records, 0)
   const names = added.length === 1 ? added[0].name : `${added[0].name}..${added.at(-1)!.name}`
   throw refuse(`${names} (${records} record(s)) were added after the ${what}, which left the WAL ending at ${segmentFileName(lastSegment)}: undoing would lose them or put older records after them`, added[0].path)
 }
@@ -348,19 +371,30 @@ function applyStep(p: Planned, udir: string, warnings: string[]): LeftState | un
   switch (p.step.action) {
     case 'rewrite': {
       const o = p.entry.original!
-      const bytes = readWhole(p.from!, MAX_SEGMENT_SIZE, 'read the quarantined original')
-      if (sha256(bytes) !== o.sha256) throw refuse('the quarantined original changed during the undo', p.from!)
       const before = checkRegularOrAbsent(p.file, 'replace')
       const temp = tempNameFor(p.file)
       const fd = createExclusive(temp, 0o600, 'write the original back')
+      let size = 0
       try {
         // Set-id and sticky bits are never given back, as walctl never copies them (fs/owner.ts).
         warnings.push(...applyOwnership(fd, p.file, {uid: o.uid, gid: o.gid, mode: Number.parseInt(o.mode, 8) & 0o777}))
-        for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at, bytes.length - at, at)
+        // Copied a megabyte at a time and hashed on the way: what goes back is what was checked.
+        const src = openForReading(p.from!, 'read the quarantined original')
+        const hash = createHash('sha256')
+        try {
+          size = eachChunk(src, (chunk, at) => {
+            hash.update(chunk)
+            for (let done = 0; done < chunk.length; ) done += fs.writeSync(fd, chunk, done, chunk.length - done, at + done)
+          })
+        } finally {
+          fs.closeSync(src)
+        }
+        if (hash.digest('hex') !== o.sha256 || size !== o.size) throw new WalError(ExitCode.DAMAGED, 'the quarantined original changed during the undo: it no longer matches its SHA-256 in report.json', {file: p.from!})
         fs.fsyncSync(fd)
       } catch (error) {
         fs.closeSync(fd)
         unlinkRegular(temp, 'remove a temporary file')
+        if (error instanceof WalError) throw error
         throw fsError(error, temp, 'write the original back', ExitCode.CANT_CREATE)
       }
       fs.closeSync(fd)
@@ -376,8 +410,8 @@ function applyStep(p: Planned, udir: string, warnings: string[]): LeftState | un
         throw fsError(error, p.file, 'rename the original into place', ExitCode.CANT_CREATE)
       }
       fsyncDir(path.dirname(p.file))
-      const r = recordsOf(bytes)
-      return {size: bytes.length, sha256: o.sha256, records: r.records, end: r.end}
+      const r = recordsOf(p.file)
+      return {size, sha256: o.sha256, records: r.records, end: r.end}
     }
     case 'restore': {
       const st = checkRegularOrAbsent(p.from!, 'put back')
@@ -398,9 +432,9 @@ function applyStep(p: Planned, udir: string, warnings: string[]): LeftState | un
       unlinkRegular(p.from!, 'take the segment out of the quarantine', st)
       fsyncDir(path.dirname(p.file))
       fsyncDir(path.dirname(p.from!))
-      const bytes = readWhole(p.file, MAX_SEGMENT_SIZE, 'read back')
-      const r = recordsOf(bytes)
-      return {size: bytes.length, sha256: sha256(bytes), records: r.records, end: r.end}
+      const h = hashFile(p.file, 'read back')
+      const r = recordsOf(p.file)
+      return {size: h.size, sha256: h.sha256, records: r.records, end: r.end}
     }
     case 'move':
       applyAction({action: 'move', segment: p.step.segment, file: p.file, keep: [], keptRecords: 0, droppedRecords: 0, loss: noLoss(), why: []}, 0, udir)
