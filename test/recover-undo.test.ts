@@ -195,11 +195,23 @@ test('--undo refuses a folder that is not a quarantine folder of this WAL: a lin
   fs.cpSync(q, elsewhere, {recursive: true})
   const empty = path.join(dir, 'quarantine', 'empty')
   fs.mkdirSync(empty)
+  // Reports that are not what walctl writes: refused with one line, never a crash (exit 70).
+  const crafted = ['null', '{"actions": [null]}', '{"actions": [{"action": "rewrite", "segment": 2, "file": "../../etc/passwd", "quarantined": null}]}', '{"actions": [{"action": "rewrite", "segment": 2, "file": "wal_000002.log", "quarantined": "quarantine/crafted-3/wal_000002.log", "original": {"sha256": 1}}]}']
+  const craftedDirs = crafted.map((text, i) => {
+    const d = path.join(dir, 'quarantine', `crafted-${i}`)
+    fs.mkdirSync(d)
+    fs.writeFileSync(path.join(d, 'report.json'), text)
+    return d
+  })
   const before = snapshot(dir)
   for (const [given, why] of [
     [link, /not a quarantine folder \(a symbolic link\)/],
     [elsewhere, /is not a quarantine folder of this WAL/],
     [empty, /no report\.json in it/],
+    [craftedDirs[0], /report\.json lists no actions/],
+    [craftedDirs[1], /report\.json holds an action without a segment id/],
+    [craftedDirs[2], /report\.json names \.\.\/\.\.\/etc\/passwd/],
+    [craftedDirs[3], /report\.json has no SHA-256 of wal_000002\.log's original/],
   ] as const) {
     const r = walctl(['recover', dir, '--undo', given])
     t.is(r.code, 2, `${given}: ${r.stderr}`)

@@ -94,7 +94,6 @@ function readWhole(file: string, max: number, action: string): Buffer {
   }
 }
 
-
 /** The folder named, checked to be one of this WAL's quarantine folders: a real directory in DIR/quarantine/, with a report.json. */
 export function resolveQuarantine(dir: string, given: string): string {
   const root = path.join(dir, QUARANTINE_DIR)
@@ -127,7 +126,7 @@ function readReport(qdir: string): {report: Report; actions: ReportAction[]} {
     if (error instanceof WalError) throw error
     throw refuse(`report.json is not valid JSON (${(error as Error).message})`, file)
   }
-  if (!Array.isArray(report.actions)) throw refuse('report.json lists no actions', file)
+  if (typeof report !== 'object' || report === null || !Array.isArray(report.actions)) throw refuse('report.json lists no actions', file)
   return {report, actions: report.actions as ReportAction[]}
 }
 
@@ -172,10 +171,18 @@ function firstNonZeroFrom(file: string, from: number): number {
   return found
 }
 
+function validOriginal(o: Original | undefined): boolean {
+  return typeof o === 'object' && o !== null && typeof o.sha256 === 'string' && Number.isSafeInteger(o.size) && Number.isSafeInteger(o.uid) && Number.isSafeInteger(o.gid) && typeof o.mode === 'string' && /^[0-7]{1,4}$/.test(o.mode)
+}
+
+function validLeft(l: LeftState | undefined): l is LeftState {
+  return typeof l === 'object' && l !== null && typeof l.sha256 === 'string' && Number.isSafeInteger(l.records) && Number.isSafeInteger(l.end)
+}
+
 /** Refuses when the segment holds records written since the change left it as `left`. */
 function checkNothingWrittenSince(file: string, left: LeftState | undefined, what: string): void {
   const name = escapeName(path.basename(file))
-  if (!left) throw refuse(`${name} changed since the ${what}, which had not changed it (report.json has no state for it)`, file)
+  if (!validLeft(left)) throw refuse(`${name} changed since the ${what}, which had not changed it (report.json has no state for it)`, file)
   if (hashFile(file, 'read').sha256 === left.sha256) return
   const now = recordsOf(file, left.end)
   if (now.after > 0 || now.records > left.records) {
@@ -189,8 +196,9 @@ function plan(dir: string, qdir: string, actions: ReportAction[], what: string):
   const out: Planned[] = []
   // The reverse of the order the changes were made in.
   for (const entry of [...actions].reverse()) {
-    const seg = entry.segment
-    if (!Number.isSafeInteger(seg) || seg < 0 || typeof entry.action !== 'string') throw refuse('report.json holds an action without a segment id', path.join(qdir, REPORT_FILE))
+    const given = typeof entry === 'object' && entry !== null ? entry.segment : undefined
+    if (!Number.isSafeInteger(given) || given! < 0 || typeof entry.action !== 'string') throw refuse('report.json holds an action without a segment id', path.join(qdir, REPORT_FILE))
+    const seg = given!
     const name = segmentFileName(seg)
     const file = path.join(dir, name)
     const copy = path.join(qdir, name)
@@ -206,9 +214,9 @@ function plan(dir: string, qdir: string, actions: ReportAction[], what: string):
       from,
     })
     const checkOriginal = (o: Original | undefined): void => {
-      if (!o || typeof o.sha256 !== 'string') throw refuse(`report.json has no SHA-256 of ${name}'s original (written by an older walctl): put it back by hand from ${rel(copy)}`, path.join(qdir, REPORT_FILE))
+      if (!validOriginal(o)) throw refuse(`report.json has no SHA-256 of ${name}'s original (written by an older walctl): put it back by hand from ${rel(copy)}`, path.join(qdir, REPORT_FILE))
       const h = hashFile(copy, 'read the quarantined original')
-      if (h.sha256 !== o.sha256 || h.size !== o.size) throw refuse(`${rel(copy)} does not match the SHA-256 in report.json (${h.size} bytes, sha256 ${h.sha256.slice(0, 16)}..., expected ${o.size} bytes, ${o.sha256.slice(0, 16)}...)`, copy)
+      if (h.sha256 !== o!.sha256 || h.size !== o!.size) throw refuse(`${rel(copy)} does not match the SHA-256 in report.json (${h.size} bytes, sha256 ${h.sha256.slice(0, 16)}..., expected ${o!.size} bytes, ${o!.sha256.slice(0, 16)}...)`, copy)
     }
     switch (entry.action) {
       case 'rewrite': {
@@ -226,7 +234,7 @@ function plan(dir: string, qdir: string, actions: ReportAction[], what: string):
       }
       case 'move': {
         if (!lstatOrUndefined(copy)) {
-          if (current && entry.original && hashFile(file, 'read').sha256 === entry.original.sha256) {
+          if (current && validOriginal(entry.original) && hashFile(file, 'read').sha256 === entry.original!.sha256) {
             out.push(step('restore', copy, true))
             break
           }
