@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from '../src/core/format.js'
 import {segmentFileName} from '../src/core/names.js'
 import {WalSegment} from '../src/core/segment.js'
-import {BIN, Figure, median, MiB, mustSucceed, now, percentile, ROOT, run, tempDir, walctl} from './lib.js'
+import {BIN, Figure, median, MiB, mustSucceed, now, percentile, ROOT, run, RunResult, tempDir, walctl} from './lib.js'
 
 const node = process.execPath
 
@@ -116,26 +116,57 @@ export function verifyBigBench(repeats: number, figures: Figure[]): void {
     target: '<= 2 segments + 64 MiB (192 MiB)', met: peak <= limit})
 }
 
+/** What a command may cost over starting node itself (issue 13). */
+const COLD_START_BUDGET_MS = 50
+
+/**
+ * Cold start of each command a user types most, against `node -e 0` in the
+ * same run: the two alternate, so both see the same load. Wall time of the
+ * whole process (the target), and its CPU time (user + system, from
+ * /usr/bin/time), which a busy shared machine inflates less.
+ */
 export function coldStartBench(repeats: number, figures: Figure[]): void {
   const dir = tempDir('cold')
   const wal = path.join(dir, 'wal')
   mustSucceed(walctl(['init', wal]), 'init')
-  const bare: number[] = []
-  const version: number[] = []
-  const verify: number[] = []
-  const oclif: number[] = []
-  for (let i = 0; i < repeats; i++) {
-    bare.push(mustSucceed(run(node, ['-e', '0']), 'node -e 0').ms)
-    oclif.push(mustSucceed(run(node, ['--input-type=module', '-e', "await import('@oclif/core')"], {cwd: ROOT}), 'import @oclif/core').ms)
-    version.push(mustSucceed(walctl(['--version']), '--version').ms)
-    verify.push(mustSucceed(walctl(['verify', wal]), 'verify').ms)
+  mustSucceed(walctl(['append', wal, ...Array.from({length: 10}, (_, i) => `record ${i}`)]), 'append 10 records')
+  const target = path.join(dir, 'append')
+  mustSucceed(walctl(['init', target]), 'init')
+  const commands: Array<[string, string[]]> = [
+    ['walctl --version', ['--version']],
+    ['walctl --help', ['--help']],
+    ['walctl verify (10 records)', ['verify', wal]],
+    ['walctl dump --limit 1', ['dump', wal, '--limit', '1']],
+    ['walctl append DIR x (one durable record)', ['append', target, 'x']],
+  ]
+  type Runs = {wall: number[]; cpu: number[]}
+  const record = (runs: Runs, r: RunResult): void => {
+    runs.wall.push(r.ms)
+    if (r.cpuMs !== undefined) runs.cpu.push(r.cpuMs)
   }
-  const b = median(bare)
-  for (const [name, xs] of [['walctl --version', version], ['walctl verify (empty WAL)', verify], ['node: import @oclif/core only', oclif]] as const) {
-    const m = median(xs)
-    const isTarget = !name.startsWith('node')
+  const bare: Runs = {wall: [], cpu: []}
+  const times = commands.map((): Runs => ({wall: [], cpu: []}))
+  const oclif: Runs = {wall: [], cpu: []}
+  for (let i = 0; i < repeats; i++) {
+    record(bare, mustSucceed(run(node, ['-e', '0'], {rss: true}), 'node -e 0'))
+    commands.forEach(([name, args], c) => record(times[c], mustSucceed(walctl(args, {rss: true}), name)))
+    record(oclif, mustSucceed(run(node, ['--input-type=module', '-e', "await import('@oclif/core')"], {cwd: ROOT, rss: true}), 'import @oclif/core'))
+  }
+  const b = median(bare.wall)
+  const rows: Array<[string, Runs, boolean]> = [...commands.map(([name], c): [string, Runs, boolean] => [name, times[c], true]), ['node: import @oclif/core (unbundled, for reference)', oclif, false]]
+  for (const [name, runs, isTarget] of rows) {
+    const m = median(runs.wall)
     figures.push({group: 'cold start', name: `${name}, ms`, value: m, unit: 'ms', baselineName: 'node -e 0', baseline: b, ratio: b / m,
-      target: isTarget ? '<= node -e 0 + 80 ms' : undefined, met: isTarget ? m - b <= 80 : undefined, extra: {overMs: m - b, p90: percentile(xs, 90)}})
+      target: isTarget ? `<= node -e 0 + ${COLD_START_BUDGET_MS} ms` : undefined, met: isTarget ? m - b <= COLD_START_BUDGET_MS : undefined,
+      extra: {overMs: m - b, p90: percentile(runs.wall, 90)}})
+  }
+  if (bare.cpu.length === 0) return
+  // /usr/bin/time counts CPU time in 10 ms steps: a mean of many runs says more than their median.
+  const mean = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length
+  const bc = mean(bare.cpu)
+  for (const [name, runs] of rows) {
+    const c = mean(runs.cpu)
+    figures.push({group: 'cold start', name: `${name}, mean CPU ms (user + system)`, value: c, unit: 'ms', baselineName: 'node -e 0', baseline: bc, ratio: bc / c, extra: {overMs: c - bc}})
   }
 }
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// `walctl --version` is answered here without loading oclif (importing
-// @oclif/core and loading its config costs over 150 ms of start-up, see
-// docs/PERFORMANCE.md); it prints exactly what oclif prints. Everything else
-// goes to oclif, which loads only the one command file named in the manifest.
+// `walctl --version` is answered here without loading oclif; it prints exactly
+// what oclif prints. Everything else runs the bundled CLI (oclif included, see
+// scripts/build.mjs and docs/PERFORMANCE.md).
 import {readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {arch, release} from 'node:os'
 
 function versionLine(argv) {
@@ -20,10 +20,6 @@ const version = versionLine(process.argv.slice(2))
 if (version) {
   process.stdout.write(version)
 } else {
-  const {execute, settings} = await import('@oclif/core')
-  // This entry point runs the compiled dist/ only. Under NODE_ENV=test or
-  // development oclif would otherwise map dist/ back to src/*.ts, fail to load
-  // TypeScript without a loader, and break the configured help class.
-  settings.enableAutoTranspile = false
-  await execute({dir: import.meta.url})
+  const {loadBundle} = createRequire(import.meta.url)('./bundle.cjs')
+  await loadBundle().exports.run(import.meta.url)
 }

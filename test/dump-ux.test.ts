@@ -284,6 +284,6 @@ test('--follow may name a segment still to come: it waits for it instead of refu
   const deadline = Date.now() + 60_000
   while (!out.includes('\n') && Date.now() < deadline && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 100))
   child.kill('SIGINT')
-  t.is(await exit, 0)
+  t.is(await exit, 130, 'ended by SIGINT: 128 + 2')
   t.deepEqual(jsonl({out: Buffer.from(out), stdout: out, stderr: '', code: 0}).map((l) => [l.segment, Buffer.from(String(l.data), 'hex').toString()]), [[2, 'in segment 2']])
 })

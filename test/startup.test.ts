@@ -1,5 +1,7 @@
-// bin/run.js answers --version itself, without loading oclif: its line must
-// be exactly the one oclif prints, and everything else must still reach oclif.
+// Start-up: bin/run.js answers --version itself, without loading oclif (its
+// line must be exactly the one oclif prints); everything else runs the bundle
+// (oclif and every command in one file) with the build's code cache, and must
+// behave as it does from any other copy of the package.
 import {spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -7,6 +9,7 @@ import * as path from 'node:path'
 import {pathToFileURL} from 'node:url'
 import test from 'ava'
 import {BIN, ROOT, walctl} from './helpers/cli.js'
+import {tempDir} from './helpers/fixtures.js'
 
 function oclifVersion(args: string[]): string {
   const script = `import {execute, settings} from '@oclif/core'; settings.enableAutoTranspile = false; await execute({dir: ${JSON.stringify(pathToFileURL(BIN).href)}, args: ${JSON.stringify(args)}})`
@@ -72,4 +75,79 @@ test('the mmap binding loads without @mapbox/node-pre-gyp, and maps, writes and 
   } finally {
     fs.rmSync(dir, {recursive: true, force: true})
   }
+})
+
+// The bundle: bin/run.js runs dist/bundle/main.cjs (oclif and every command in
+// one file, scripts/build.mjs) with the V8 code cache the build made beside it.
+
+/** A copy of the package holding only what the CLI needs at run time: bin/, the bundle, package.json, the manifest. */
+function cliOnlyCopy(): string {
+  const dir = tempDir('walctl-cli-only-')
+  for (const f of ['package.json', 'oclif.manifest.json', 'bin/run.js', 'bin/bundle.cjs', 'dist/bundle/main.cjs', 'dist/bundle/main.cjs.cache']) {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), {recursive: true})
+    fs.copyFileSync(path.join(ROOT, f), path.join(dir, f))
+  }
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir')
+  return dir
+}
+
+function runIn(root: string, args: string[], env: NodeJS.ProcessEnv = {}): {code: number; stdout: string; stderr: string} {
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), ...args], {env: {...process.env, NO_COLOR: '1', ...env}, timeout: 60_000})
+  return {code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString()}
+}
+
+/** The same session of commands (help, errors, a plugin's command, a write, a read) in a package root, as exit codes and outputs. */
+function session(root: string): Array<{code: number; stdout: string; stderr: string}> {
+  const wal = path.join(tempDir('walctl-session-'), 'wal')
+  const runs = [
+    ['--help'], ['help', 'verify'], ['verify', '--help'], ['frobnicate'], ['verify', '--no-such-flag'],
+    ['init', wal, '--segment-size', '64KiB'], ['append', wal, 'one', 'two'], ['verify', wal, '--json'], ['dump', wal, '--limit', '1'],
+    ['autocomplete', 'bash'], ['verify', path.join(wal, 'missing')],
+  ].map((args) => runIn(root, args))
+  // The WAL's path and node's process ids in warnings differ between sessions: compare the rest.
+  const same = (s: string): string => s.replaceAll(wal, 'WAL').replace(/^\(node:\d+\)/gm, '(node)')
+  return runs.map((r) => ({...r, stdout: same(r.stdout), stderr: same(r.stderr)}))
+}
+
+test('the build made a code cache that this node accepts, writable by its owner only', (t) => {
+  // V8 runs what the cache holds.
+  t.is(fs.statSync(path.join(ROOT, 'dist', 'bundle', 'main.cjs.cache')).mode & 0o022, 0)
+  const script = `const {loadBundle} = require(${JSON.stringify(path.join(ROOT, 'bin', 'bundle.cjs'))}); const {script} = loadBundle(); console.log(JSON.stringify({rejected: script.cachedDataRejected}))`
+  const r = spawnSync(process.execPath, ['-e', script], {cwd: ROOT})
+  t.is(r.status, 0, r.stderr.toString())
+  t.deepEqual(JSON.parse(r.stdout.toString()), {rejected: false})
+})
+
+test('the CLI needs nothing of dist/ but the bundle, and runs the same with a missing or foreign code cache', (t) => {
+  t.timeout(5 * 60_000, 'three sessions of eleven commands each')
+  const copy = cliOnlyCopy()
+  t.false(fs.existsSync(path.join(copy, 'dist', 'commands')))
+  const reference = session(ROOT)
+  t.is(reference[0].code, 0)
+  t.regex(reference[0].stdout, /EXIT CODES/)
+  t.is(reference[3].code, 64)
+  t.is(reference[4].code, 64)
+  t.is(reference[7].code, 0, reference[7].stderr)
+  t.is(reference[10].code, 66)
+  t.deepEqual(session(copy), reference, 'only the bundle')
+  fs.rmSync(path.join(copy, 'dist', 'bundle', 'main.cjs.cache'))
+  t.deepEqual(session(copy), reference, 'no code cache')
+  // Bytes of the right length that V8 did not make: refused, and the bundle compiled as usual.
+  fs.writeFileSync(path.join(copy, 'dist', 'bundle', 'main.cjs.cache'), Buffer.alloc(fs.statSync(path.join(ROOT, 'dist', 'bundle', 'main.cjs.cache')).size, 7))
+  t.deepEqual(session(copy), reference, 'a foreign code cache')
+})
+
+test('a command loads no other module of walctl or oclif, and the mmap binding without node-pre-gyp', (t) => {
+  const wal = path.join(tempDir('walctl-modules-'), 'wal')
+  t.is(walctl(['init', wal]).code, 0)
+  const probe = path.join(tempDir('walctl-probe-'), 'probe.cjs')
+  const out = `${probe}.json`
+  fs.writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))))\n`)
+  const r = spawnSync(process.execPath, ['--require', probe, BIN, 'append', wal, 'x'], {env: {...process.env, NO_COLOR: '1'}})
+  t.is(r.status, 0, r.stderr.toString())
+  const loaded = (JSON.parse(fs.readFileSync(out, 'utf8')) as string[]).filter((f) => f !== probe)
+  const mine = loaded.filter((f) => f.startsWith(ROOT + path.sep) && !f.includes(`${path.sep}node_modules${path.sep}`)).map((f) => path.relative(ROOT, f)).sort()
+  t.deepEqual(mine, ['bin/bundle.cjs', 'dist/bundle/main.cjs'])
+  t.deepEqual(loaded.filter((f) => f.includes('@oclif') || f.includes('node-pre-gyp')), [])
+  t.true(loaded.some((f) => f.endsWith('.node')), 'the mmap binding is loaded')
 })

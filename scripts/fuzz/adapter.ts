@@ -6,8 +6,7 @@ import {WalError} from '../../src/core/errors.js'
 import {recoverWal, RecoverMode} from '../../src/core/recover.js'
 import {WalManager} from '../../src/core/manager.js'
 import {segmentFileName} from '../../src/core/names.js'
-import {scanWal} from '../../src/core/scan.js'
-import {VERDICT_EXIT} from '../../src/core/verify.js'
+import {verifyWal} from '../../src/core/verify.js'
 
 export type {RecoverMode}
 export const MODES: readonly RecoverMode[] = ['tolerate-tail', 'salvage', 'point-in-time']
@@ -32,16 +31,16 @@ export interface Verified {
 export function verify(dir: string): Verified {
   const records: SeenRecord[] = []
   let file = ''
-  const scan = scanWal(dir, {
+  const report = verifyWal(dir, {
     settleTries: 0,
     onSegment: (f) => {
       file = f.name
     },
-    onRecord: (_segment, buf, offset, length, crc, resynced) => {
-      records.push({file, offset, length, crc: crc >>> 0, resynced, payload: Buffer.from(buf.subarray(offset + 8, offset + 8 + length))})
+    onRecord: (_segment, payload, offset, length, crc, resynced) => {
+      records.push({file, offset, length, crc: crc >>> 0, resynced, payload: Buffer.from(payload.bytes())})
     },
   })
-  return {verdict: scan.verdict, exitCode: VERDICT_EXIT[scan.verdict], records}
+  return {verdict: report.verdict, exitCode: report.exitCode, records}
 }
 
 export function dump(dir: string): SeenRecord[] {

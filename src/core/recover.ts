@@ -15,7 +15,7 @@ import {currentCommandLine, tryAcquireWriterLock} from './lock.js'
 import {createQuarantine, hashFile, Original, originalOf, quarantineCopy, reportIdentity, writeReport} from './quarantine.js'
 import {FIRST_RECORD_OFFSET} from './format.js'
 import {Problem, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult} from './scan.js'
-import {scanWalAsync} from './scan-async-shim.js'
+import {scanWalAsync} from './scan.js'
 
 export {RECOVER_MODES}
 export type {Loss, RecoverMode}

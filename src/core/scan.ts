@@ -9,7 +9,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
 import {readAt} from './files.js'
-import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE, SegmentHeader, nowMicros} from './format.js'
+import {MIN_SEGMENT_SIZE, FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE, SegmentHeader, nowMicros} from './format.js'
 import {checkHeader, HeaderProblemKind, headerProblemMessage, headerProblemSeverity} from './header-check.js'
 import {listWal, resolveWalDir, SegmentFile, StrayFile} from './directory.js'
 import {parseSegmentFileName, segmentFileName} from './names.js'
@@ -123,7 +123,8 @@ export function worst(a: Verdict, b: Severity): Verdict {
  */
 export function nominalSegmentSize(segments: readonly SegmentFile[]): number {
   const counts = new Map<number, number>()
-  for (const s of segments) if (s.size >= FIRST_RECORD_OFFSET) counts.set(s.size, (counts.get(s.size) ?? 0) + 1)
+  // Only files that can hold a record tell the size: a header-only file (89 to 97 bytes) is a damaged segment, not the norm.
+  for (const s of segments) if (s.size >= MIN_SEGMENT_SIZE) counts.set(s.size, (counts.get(s.size) ?? 0) + 1)
   let best = 0
   let bestCount = 0
   for (const [size, c] of counts) {
