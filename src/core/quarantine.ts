@@ -1,16 +1,20 @@
 // The quarantine: before a recover changes or moves a segment, a durable copy
 // of it goes to `DIR/quarantine/<UTC timestamp>/` with a report.json saying
-// what is done and why. Nothing in it is ever deleted by walctl.
+// what is done and why. Nothing in it is ever deleted by walctl (an undo moves
+// a segment that recover moved there back into the WAL).
 //
 // On a shared host: `quarantine` and its folders must be real directories
 // (a link there would send the copies elsewhere: refused, 73); they are made
 // with an explicit mode no wider than the WAL directory's and never group- or
 // world-writable, owned like the WAL directory; the copies keep the
 // original's owner and group and lose its write bits.
+import {createHash} from 'node:crypto'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from './errors.js'
-import {copyFd, createFileAtomic, fsyncDir} from './files.js'
+import {createFileAtomic, fsyncDir, readAt} from './files.js'
+import {walctlVersion} from './version.js'
 import {applyOwnership, dirModeWithin, isRoot, makeDirs, MakeDirOptions} from './fs/owner.js'
 import {createExclusive, openForReading} from './fs/safe-open.js'
 
@@ -43,20 +47,78 @@ export function createQuarantine(walDir: string, date: Date = new Date()): strin
   throw new WalError(ExitCode.CANT_CREATE, 'cannot create a quarantine directory: too many with the same timestamp', {file: root})
 }
 
+/** What it takes to put an original back exactly: its bytes' SHA-256, size, permission bits and owner. */
+export interface Original {
+  size: number
+  /** Permission bits, octal text (`0640`). */
+  mode: string
+  uid: number
+  gid: number
+  sha256: string
+}
+
+export function originalOf(st: fs.Stats, sha256: string, size = st.size): Original {
+  return {size, mode: (st.mode & 0o7777).toString(8).padStart(4, '0'), uid: st.uid, gid: st.gid, sha256}
+}
+
+const CHUNK = 1 << 20
+
+/** Reads the open file `fd` from its start, a megabyte at a time, handing each chunk to `each`. Returns the size read. */
+export function eachChunk(fd: number, each: (chunk: Buffer, at: number) => void): number {
+  const buf = Buffer.allocUnsafe(CHUNK)
+  let pos = 0
+  for (;;) {
+    const got = readAt(fd, pos, buf.length, buf)
+    if (got.length === 0) return pos
+    each(got, pos)
+    pos += got.length
+  }
+}
+
+/** The SHA-256 (hex) and size of a regular file, read without following a link. */
+export function hashFile(file: string, action = 'read'): {sha256: string; size: number; st: fs.Stats} {
+  const fd = openForReading(file, action)
+  try {
+    const hash = createHash('sha256')
+    const size = eachChunk(fd, (chunk) => hash.update(chunk))
+    return {sha256: hash.digest('hex'), size, st: fs.fstatSync(fd)}
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/** Who wrote a report, with what, where and when: enough for an operator to tell one run from another. */
+export function reportIdentity(): {walctl: string; host: string; user: {name: string | null; uid: number | null}; time: string} {
+  let name: string | null = null
+  try {
+    name = os.userInfo().username
+  } catch {
+    // A uid without a passwd entry (a container): the number still says who.
+  }
+  return {walctl: walctlVersion(), host: os.hostname(), user: {name, uid: typeof process.getuid === 'function' ? process.getuid() : null}, time: new Date().toISOString()}
+}
+
 /**
  * Copies `file` into `dir` under its own name and fsyncs the copy (the
- * directory is synced by the caller). The source is read without following a
- * link; the copy is created exclusively, read-only (the original's mode
- * without write bits) and, when walctl runs as root, with the original's owner.
+ * directory is synced by the caller), hashing the bytes as they are copied.
+ * The source is read without following a link; the copy is created
+ * exclusively, read-only (the original's mode without write bits) and, when
+ * walctl runs as root, with the original's owner.
  */
-export function quarantineCopy(file: string, dir: string): string {
+export function quarantineCopy(file: string, dir: string): {dest: string; original: Original} {
   const dest = path.join(dir, path.basename(file))
   const src = openForReading(file, 'copy into the quarantine')
+  let original: Original
   try {
     const st = fs.fstatSync(src)
     const out = createExclusive(dest, 0o400, 'copy a segment into the quarantine')
     try {
-      copyFd(src, out)
+      const hash = createHash('sha256')
+      const size = eachChunk(src, (chunk, at) => {
+        hash.update(chunk)
+        for (let done = 0; done < chunk.length; ) done += fs.writeSync(out, chunk, done, chunk.length - done, at + done)
+      })
+      original = originalOf(st, hash.digest('hex'), size)
       const mode = st.mode & 0o777 & ~0o222
       if (isRoot()) applyOwnership(out, dest, {uid: st.uid, gid: st.gid, mode})
       else fs.fchmodSync(out, mode)
@@ -69,7 +131,7 @@ export function quarantineCopy(file: string, dir: string): string {
   } finally {
     fs.closeSync(src)
   }
-  return dest
+  return {dest, original}
 }
 
 /** Writes (or replaces) the quarantine's report.json atomically and durably; never group- or world-writable. */

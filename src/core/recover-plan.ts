@@ -79,8 +79,34 @@ export interface SegmentAction {
   header?: HeaderPlan
   keptRecords: number
   droppedRecords: number
+  loss: Loss
   /** One line per reason, from the problems that call for it. */
   why: string[]
+}
+
+/**
+ * What a change costs, counted apart so that no loss hides behind another:
+ * valid records found before any damage and dropped; records found only by
+ * resyncing past damage (which may be the data of a damaged record), kept or
+ * dropped; damaged regions (a torn or corrupted record, debris, a broken
+ * header) and their bytes, removed from the WAL. `droppedRecords` is
+ * `validDropped + resyncedDropped`.
+ */
+export interface Loss {
+  validDropped: number
+  resyncedKept: number
+  resyncedDropped: number
+  damagedRegions: number
+  damagedBytesRemoved: number
+}
+
+export function noLoss(): Loss {
+  return {validDropped: 0, resyncedKept: 0, resyncedDropped: 0, damagedRegions: 0, damagedBytesRemoved: 0}
+}
+
+export function addLoss(total: Loss, l: Loss): Loss {
+  for (const k of Object.keys(total) as Array<keyof Loss>) total[k] += l[k]
+  return total
 }
 
 export interface ModeOutcome {
@@ -90,6 +116,7 @@ export interface ModeOutcome {
   reason?: string
   keptRecords: number
   droppedRecords: number
+  loss: Loss
   actions: SegmentAction[]
 }
 
@@ -212,13 +239,14 @@ class Planner {
       header: this.header(id),
       keptRecords: keep.length,
       droppedRecords: s.records - keep.length,
+      loss: this.loss(id, keep),
       why: [...this.segmentProblems(id).filter((p) => p.severity !== 'warning' || TIMESTAMP_KINDS.has(p.kind)).map(describe), ...extraWhy],
     }
   }
 
   move(id: number, why: string): SegmentAction {
     const s = this.byId.get(id)!
-    return {action: 'move', segment: id, file: s.file, keep: [], keptRecords: 0, droppedRecords: s.records, why: [why]}
+    return {action: 'move', segment: id, file: s.file, keep: [], keptRecords: 0, droppedRecords: s.records, loss: this.loss(id, []), why: [why]}
   }
 
   create(id: number, why: string): SegmentAction {
@@ -230,8 +258,34 @@ class Planner {
       header: {fresh: true, createdAtUs: this.now, modifiedAtUs: this.now},
       keptRecords: 0,
       droppedRecords: 0,
+      loss: noLoss(),
       why: [why],
     }
+  }
+
+  /** What keeping only `keep` of a segment's records costs: every damaged region of it leaves the WAL with the change. */
+  loss(id: number, keep: readonly RecordRef[]): Loss {
+    const kept = new Set(keep)
+    const loss = noLoss()
+    for (const r of this.inv.records.get(id) ?? []) {
+      if (!r.resynced) loss.validDropped += kept.has(r) ? 0 : 1
+      else if (kept.has(r)) loss.resyncedKept++
+      else loss.resyncedDropped++
+    }
+    let header = false
+    for (const p of this.segmentProblems(id)) {
+      if (p.severity === 'warning') continue
+      if (p.end !== undefined && p.offset !== null) {
+        loss.damagedRegions++
+        loss.damagedBytesRemoved += p.end - p.offset
+      } else if (isFatalHeaderProblem(p.kind)) header = true
+    }
+    if (header) {
+      // The header's bytes, or the whole of a file too short to hold one.
+      loss.damagedRegions++
+      loss.damagedBytesRemoved += Math.min(this.byId.get(id)!.size, FIRST_RECORD_OFFSET)
+    }
+    return loss
   }
 
   /** Records of a segment from its start up to the first damage: what a writer would resume after. */
@@ -241,9 +295,9 @@ class Planner {
 
   outcome(mode: RecoverMode, actions: SegmentAction[], reason?: string): ModeOutcome {
     const total = this.inv.scan.records
-    if (reason) return {mode, possible: false, reason, keptRecords: total, droppedRecords: 0, actions: []}
+    if (reason) return {mode, possible: false, reason, keptRecords: total, droppedRecords: 0, loss: noLoss(), actions: []}
     const dropped = actions.reduce((n, a) => n + a.droppedRecords, 0)
-    return {mode, possible: true, keptRecords: total - dropped, droppedRecords: dropped, actions}
+    return {mode, possible: true, keptRecords: total - dropped, droppedRecords: dropped, loss: actions.reduce((l, a) => addLoss(l, a.loss), noLoss()), actions}
   }
 
   tolerateTail(): ModeOutcome {

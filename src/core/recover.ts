@@ -9,15 +9,16 @@ import {fsyncDir} from './files.js'
 import {nowMicros} from './format.js'
 import {resolveWalDir} from './directory.js'
 import {InterruptedError} from './interrupt.js'
-import {inventoryCollector, ModeOutcome, planRecovery, RecoverMode, RECOVER_MODES, SegmentAction} from './recover-plan.js'
+import {inventoryCollector, Loss, ModeOutcome, planRecovery, RecoverMode, RECOVER_MODES, SegmentAction} from './recover-plan.js'
 import {applyAction} from './recover-rewrite.js'
 import {currentCommandLine, tryAcquireWriterLock} from './lock.js'
-import {createQuarantine, quarantineCopy, writeReport} from './quarantine.js'
+import {createQuarantine, hashFile, Original, originalOf, quarantineCopy, reportIdentity, writeReport} from './quarantine.js'
+import {FIRST_RECORD_OFFSET} from './format.js'
 import {Problem, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult} from './scan.js'
 import {scanWalAsync} from './scan.js'
 
 export {RECOVER_MODES}
-export type {RecoverMode}
+export type {Loss, RecoverMode}
 
 export interface RecoverOptions {
   mode?: RecoverMode
@@ -47,6 +48,7 @@ export interface ActionReport {
   keptBytes: number
   keptRecords: number
   droppedRecords: number
+  loss: Loss
   /** The quarantine copy (or, for a move, the moved file), relative to the WAL directory. */
   quarantined: string | null
   why: string[]
@@ -58,6 +60,7 @@ export interface ModeSummary {
   reason?: string
   keptRecords: number
   droppedRecords: number
+  loss: Loss
   changes: number
 }
 
@@ -75,6 +78,8 @@ export interface RecoverResult {
   changed: boolean
   quarantine: string | null
   records: {before: number; kept: number; dropped: number}
+  /** The chosen mode's cost, counted apart (see Loss). */
+  loss: Loss
   actions: ActionReport[]
   /** What every mode would keep and drop. */
   modes: ModeSummary[]
@@ -84,7 +89,7 @@ export interface RecoverResult {
 }
 
 function summarize(o: ModeOutcome): ModeSummary {
-  return {mode: o.mode, possible: o.possible, ...(o.reason ? {reason: o.reason} : {}), keptRecords: o.keptRecords, droppedRecords: o.droppedRecords, changes: o.actions.length}
+  return {mode: o.mode, possible: o.possible, ...(o.reason ? {reason: o.reason} : {}), keptRecords: o.keptRecords, droppedRecords: o.droppedRecords, loss: o.loss, changes: o.actions.length}
 }
 
 function reportAction(a: SegmentAction, dir: string, quarantined: string | null): ActionReport {
@@ -95,6 +100,7 @@ function reportAction(a: SegmentAction, dir: string, quarantined: string | null)
     keptBytes: a.keep.reduce((n, [x, y]) => n + y - x, 0),
     keptRecords: a.keptRecords,
     droppedRecords: a.droppedRecords,
+    loss: a.loss,
     quarantined: quarantined === null ? null : path.relative(dir, quarantined),
     why: a.why,
   }
@@ -188,6 +194,7 @@ function* recoverLocked(dir: string, mode: RecoverMode, dryRun: boolean, nowUs: 
     changed: false,
     quarantine: null,
     records: {before: plan.records, kept: chosen.keptRecords, dropped: chosen.droppedRecords},
+    loss: chosen.loss,
     actions: chosen.actions.map((a) => reportAction(a, dir, null)),
     modes: RECOVER_MODES.map((m) => summarize(plan.modes[m])),
     problems: plan.problems,
@@ -195,22 +202,55 @@ function* recoverLocked(dir: string, mode: RecoverMode, dryRun: boolean, nowUs: 
   }
   if (refused !== null || chosen.actions.length === 0 || result.dryRun) return result
   yield
-  return yield* apply(result, chosen.actions, plan.segmentSize, nowUs)
+  const moved = new Set(chosen.actions.filter((a) => a.action === 'move').map((a) => a.segment))
+  const ids = [...inv.scan.segments.map((s) => s.id).filter((id) => !moved.has(id)), ...chosen.actions.filter((a) => a.action === 'create').map((a) => a.segment)]
+  return yield* apply(result, chosen.actions, plan.segmentSize, nowUs, ids.length > 0 ? Math.max(...ids) : null)
 }
 
-function* apply(result: RecoverResult, actions: SegmentAction[], segmentSize: number, nowUs: bigint): Steps {
+/** What a change left in the WAL: enough for an undo to tell whether anything was written to the segment since. */
+export interface LeftState {
+  size: number
+  sha256: string
+  records: number
+  /** End of the last record the change left (89 when none): a record at or after it was written since. */
+  end: number
+}
+
+/** One action as report.json keeps it: what the command reports, plus what an undo needs. */
+export interface ReportAction extends Omit<ActionReport, 'action'> {
+  /** An undo's report also has `restore`: a segment put back from a quarantine folder. */
+  action: ActionReport['action'] | 'restore'
+  /** The original's size, mode, owner and SHA-256 (rewrite: of the copy's source; move: of the moved file). */
+  original?: Original
+  /** The segment as the change left it (rewrite, create). */
+  left?: LeftState
+}
+
+/** report.json's fields common to recover and its undo: who, with what, when, on what. */
+export function reportHeader(subcommand: string, mode: string, dir: string): Record<string, unknown> {
+  return {tool: `walctl ${subcommand}`, subcommand, mode, ...reportIdentity(), dir}
+}
+
+export function leftState(file: string, records: number, end: number): LeftState {
+  const {sha256, size} = hashFile(file, 'read back')
+  return {size, sha256, records, end}
+}
+
+function* apply(result: RecoverResult, actions: SegmentAction[], segmentSize: number, nowUs: bigint, lastSegment: number | null): Steps {
   const {dir} = result
   const qdir = createQuarantine(dir)
+  const header = reportHeader('recover', result.mode, dir)
+  const reported: ReportAction[] = []
   const report = (status: string, extra: Record<string, unknown> = {}): void => {
     writeReport(qdir, {
-      tool: 'walctl recover',
+      ...header,
       status,
-      time: new Date().toISOString(),
-      dir,
-      mode: result.mode,
+      updated: new Date().toISOString(),
       verdictBefore: result.verdictBefore,
       records: result.records,
-      actions: result.actions,
+      loss: result.loss,
+      lastSegment,
+      actions: reported,
       problems: result.problems,
       ...extra,
     })
@@ -219,9 +259,19 @@ function* apply(result: RecoverResult, actions: SegmentAction[], segmentSize: nu
   const copied: ActionReport[] = []
   try {
     for (const a of actions) {
-      if (a.action === 'rewrite') copied.push(reportAction(a, dir, quarantineCopy(a.file, qdir)))
-      else if (a.action === 'move') copied.push(reportAction(a, dir, path.join(qdir, path.basename(a.file))))
-      else copied.push(reportAction(a, dir, null))
+      if (a.action === 'rewrite') {
+        const {dest, original} = quarantineCopy(a.file, qdir)
+        copied.push(reportAction(a, dir, dest))
+        reported.push({...copied.at(-1)!, original})
+      } else if (a.action === 'move') {
+        // The moved file is the original: its hash is read now, before it moves.
+        const {sha256, size, st} = hashFile(a.file, 'read before moving into the quarantine')
+        copied.push(reportAction(a, dir, path.join(qdir, path.basename(a.file))))
+        reported.push({...copied.at(-1)!, original: originalOf(st, sha256, size)})
+      } else {
+        copied.push(reportAction(a, dir, null))
+        reported.push({...copied.at(-1)!})
+      }
       yield
     }
   } catch (error) {
@@ -240,6 +290,7 @@ function* apply(result: RecoverResult, actions: SegmentAction[], segmentSize: nu
     try {
       if (done > 0) yield
       applyAction(a, segmentSize, qdir)
+      if (a.action !== 'move') reported[done].left = leftState(a.file, a.keptRecords, FIRST_RECORD_OFFSET + reported[done].keptBytes)
       done++
     } catch (error) {
       const e = error instanceof WalError ? error : fsError(error, a.file, `${a.action} segment`)
