@@ -13,6 +13,8 @@ export type {
 export {verifyWal, verifyWal as verify, verifyWalAsync, VERDICT_EXIT} from './core/verify.js'
 export type {VerifyReport} from './core/verify.js'
 export {recoverWal, recoverWal as recover, recoverWalAsync, RECOVER_MODES} from './core/recover.js'
+export {undoRecover} from './core/recover-undo.js'
+export type {UndoOptions, UndoResult, UndoStep} from './core/recover-undo.js'
 export type {ActionReport, ModeSummary, RecoverMode, RecoverOptions, RecoverResult} from './core/recover.js'
 
 export {explainShardexError} from './core/explain/explain.js'
