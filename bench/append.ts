@@ -5,7 +5,7 @@ import {randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {crc32 as zlibCrc32} from 'node:zlib'
-import {WalManager} from '../src/core/manager.js'
+import {WalManager} from '../src/core/write/manager.js'
 import {Figure, median, MiB, now, tempDir} from './lib.js'
 
 const SEGMENT = 64 * MiB

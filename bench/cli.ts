@@ -4,9 +4,9 @@ import {spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from '../src/core/format.js'
-import {segmentFileName} from '../src/core/names.js'
-import {WalSegment} from '../src/core/segment.js'
+import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from '../src/core/format/format.js'
+import {segmentFileName} from '../src/core/format/names.js'
+import {WalSegment} from '../src/core/write/segment.js'
 import {BIN, Figure, median, MiB, mustSucceed, now, percentile, ROOT, run, RunResult, tempDir, walctl} from './lib.js'
 
 const node = process.execPath

@@ -93,7 +93,7 @@ const result = await build({
   logLevel: 'warning',
   // Any other use of import.meta would be empty in CommonJS: refuse to build it.
   logOverride: {'empty-import-meta': 'error'},
-  // mmap-io is a native addon that src/core/mmap.ts loads itself; oclif only
+  // mmap-io is a native addon that src/core/write/mmap.ts loads itself; oclif only
   // reaches for typescript when asked to transpile, which walctl never does.
   // The AWS SDK is loaded from node_modules by s3:// targets only: in the
   // bundle it would be parsed (and cached) at every start of every command.

@@ -1,28 +1,28 @@
 // The library API: what `import ... from 'walctl'` gives. The commands are thin
 // layers over these same functions; nothing here prints or exits.
 
-export {WalManager} from './core/manager.js'
-export type {InitOptions} from './core/manager.js'
-export {WalSegment, checkSegmentSize} from './core/segment.js'
-export type {OpenSegmentOptions} from './core/segment.js'
+export {WalManager} from './core/write/manager.js'
+export type {InitOptions} from './core/write/manager.js'
+export {WalSegment, checkSegmentSize} from './core/write/segment.js'
+export type {OpenSegmentOptions} from './core/write/segment.js'
 
-export {scanWal, scanWal as scan, scanWalAsync, missingSegmentIds, nominalSegmentSize} from './core/scan.js'
+export {scanWal, scanWal as scan, scanWalAsync, missingSegmentIds, nominalSegmentSize} from './core/read/scan.js'
 export type {
   Problem, ProblemKind, RecordPayload, SegmentSummary, Severity, Verdict, WalScanOptions, WalScanResult, WalScanVisitor,
-} from './core/scan.js'
-export {verifyWal, verifyWal as verify, verifyWalAsync, VERDICT_EXIT} from './core/verify.js'
-export type {VerifyReport} from './core/verify.js'
-export {recoverWal, recoverWal as recover, recoverWalAsync, RECOVER_MODES} from './core/recover.js'
-export {undoRecover} from './core/recover-undo.js'
-export type {UndoOptions, UndoResult, UndoStep} from './core/recover-undo.js'
-export type {ActionReport, ModeSummary, RecoverMode, RecoverOptions, RecoverResult} from './core/recover.js'
+} from './core/read/scan.js'
+export {verifyWal, verifyWal as verify, verifyWalAsync, VERDICT_EXIT} from './core/read/verify.js'
+export type {VerifyReport} from './core/read/verify.js'
+export {recoverWal, recoverWal as recover, recoverWalAsync, RECOVER_MODES} from './core/repair/recover.js'
+export {undoRecover} from './core/repair/undo.js'
+export type {UndoOptions, UndoResult, UndoStep} from './core/repair/undo.js'
+export type {ActionReport, ModeSummary, RecoverMode, RecoverOptions, RecoverResult} from './core/repair/recover.js'
 
 export {explainShardexError} from './core/explain/explain.js'
 export type {Explanation, ExplainOptions} from './core/explain/explain.js'
 export {parseShardexMessage} from './core/explain/shardex-messages.js'
 export type {ShardexMessage, ShardexMessageKind} from './core/explain/shardex-messages.js'
 
-export {collectGarbage, collectGarbage as gc, collectGarbageAsync} from './core/gc.js'
+export {collectGarbage, collectGarbage as gc, collectGarbageAsync} from './core/maintain/gc.js'
 export {installInterruptHandlers, checkInterrupt, safePoint, interruption, InterruptedError, signalExitCode} from './core/interrupt.js'
 export type {InterruptSignal} from './core/interrupt.js'
 
@@ -36,11 +36,11 @@ export {isArchiveUrl, openTarget, parseTarget} from './core/archive/target.js'
 export type {ArchiveTarget, OpenTargetOptions} from './core/archive/target.js'
 export type {ArchiveStore} from './core/archive/store.js'
 export type {Manifest, ManifestSegment, CurrentSegment} from './core/archive/manifest.js'
-export type {GcOptions, GcPolicy, GcResult, GcSegment} from './core/gc.js'
+export type {GcOptions, GcPolicy, GcResult, GcSegment} from './core/maintain/gc.js'
 export {
   acquireWriterLock, tryAcquireWriterLock, readLockHolder, describeHolder, describeTakeover, LockedError, WriterLock, LOCK_FILE, LOCK_MUTEX,
-} from './core/lock.js'
-export type {AcquireOptions, LockHolder, Takeover, TakeoverReason} from './core/lock.js'
+} from './core/maintain/lock.js'
+export type {AcquireOptions, LockHolder, Takeover, TakeoverReason} from './core/maintain/lock.js'
 
 export {ExitCode, WalError, CorruptionError} from './core/errors.js'
 export type {ExitCodeValue, WalErrorOptions} from './core/errors.js'
@@ -48,13 +48,13 @@ export type {ExitCodeValue, WalErrorOptions} from './core/errors.js'
 export {
   DEFAULT_SEGMENT_SIZE, FIRST_RECORD_OFFSET, HEADER_SIZE, MAGIC, MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE,
   RECORD_HEADER_SIZE, VERSION, decodeHeader, maxPayloadSize, recordSize,
-} from './core/format.js'
-export type {SegmentHeader} from './core/format.js'
-export {formatPosition, parsePosition, comparePositions, parseSegmentFileName, segmentFileName} from './core/names.js'
-export type {Position} from './core/names.js'
-export {listWal, resolveWalDir} from './core/directory.js'
-export type {SegmentFile, StrayFile, WalListing} from './core/directory.js'
-export {crc32} from './core/crc.js'
+} from './core/format/format.js'
+export type {SegmentHeader} from './core/format/format.js'
+export {formatPosition, parsePosition, comparePositions, parseSegmentFileName, segmentFileName} from './core/format/names.js'
+export type {Position} from './core/format/names.js'
+export {listWal, resolveWalDir} from './core/read/directory.js'
+export type {SegmentFile, StrayFile, WalListing} from './core/read/directory.js'
+export {crc32} from './core/format/crc.js'
 
-export {verifyMetrics, renderMetrics, writeMetricsFile} from './core/metrics.js'
-export type {VerifyMetrics} from './core/metrics.js'
+export {verifyMetrics, renderMetrics, writeMetricsFile} from './core/read/metrics.js'
+export type {VerifyMetrics} from './core/read/metrics.js'

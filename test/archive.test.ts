@@ -8,7 +8,7 @@ import test from 'ava'
 import {BIN, walctl} from './helpers/cli.js'
 import {snapshot, tempDir} from './helpers/fixtures.js'
 import {startS3, S3Server} from './helpers/s3.js'
-import {WalManager} from '../src/core/manager.js'
+import {WalManager} from '../src/core/write/manager.js'
 import {ROOT} from './helpers/cli.js'
 import {checkShape, parseTypes} from './helpers/json-shape.js'
 

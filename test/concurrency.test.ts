@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
 import {crc32 as crcOracle} from 'crc'
-import {GcResult} from '../src/core/gc.js'
+import {GcResult} from '../src/core/maintain/gc.js'
 import {BIN, CliResult, walctlAsync} from './helpers/cli.js'
 import {tempDir} from './helpers/fixtures.js'
 

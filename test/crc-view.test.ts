@@ -5,8 +5,8 @@ import {randomBytes} from 'node:crypto'
 import * as path from 'node:path'
 import {crc32 as zlibCrc32} from 'node:zlib'
 import test from 'ava'
-import {crc32View, JS_CRC_MAX} from '../src/core/crc.js'
-import {WalSegment} from '../src/core/segment.js'
+import {crc32View, JS_CRC_MAX} from '../src/core/format/crc.js'
+import {WalSegment} from '../src/core/write/segment.js'
 import {tempDir} from './helpers/fixtures.js'
 
 test('crc32View equals zlib.crc32 for every start alignment and every length up to past the zlib switch', (t) => {

@@ -4,7 +4,7 @@ import {randomBytes} from 'node:crypto'
 import {crc32 as zlibCrc32} from 'node:zlib'
 import test from 'ava'
 import {crc32 as oracle} from 'crc'
-import {crc32, crc32Js, crcHex, JS_CRC_MAX} from '../src/core/crc.js'
+import {crc32, crc32Js, crcHex, JS_CRC_MAX} from '../src/core/format/crc.js'
 
 const data = randomBytes(3 * JS_CRC_MAX + 4096)
 

@@ -3,7 +3,7 @@
 // shown raw with its reason.
 import test from 'ava'
 import {crc32} from 'crc'
-import {decodeShardexTransaction, ShardexOperation} from '../src/core/shardex-transaction.js'
+import {decodeShardexTransaction, ShardexOperation} from '../src/core/format/shardex-transaction.js'
 import {walctlAsync} from './helpers/cli.js'
 import {FIXTURE_FAMILIES, fixtureDir, loadManifest} from './helpers/fixtures.js'
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
 import {crc32} from 'crc'
-import {encodeHeader} from '../src/core/format.js'
+import {encodeHeader} from '../src/core/format/format.js'
 import {BIN, walctl} from './helpers/cli.js'
 import {tempDir} from './helpers/fixtures.js'
 

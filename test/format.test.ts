@@ -3,13 +3,13 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
 import {crc32 as oracleCrc32} from 'crc'
-import {crc32} from '../src/core/crc.js'
+import {crc32} from '../src/core/format/crc.js'
 import {
   decodeHeader, encodeHeader, FIELD, FIRST_RECORD_OFFSET, HEADER_SIZE, MAGIC, maxPayloadSize, MIN_DATA_OFFSET,
   MIN_SEGMENT_SIZE, RECORD_HEADER_SIZE, VERSION, WAL_RESERVED_SIZE,
-} from '../src/core/format.js'
-import {formatPosition, parsePosition, parseSegmentFileName, segmentFileName} from '../src/core/names.js'
-import {parseDuration, parseSize} from '../src/core/units.js'
+} from '../src/core/format/format.js'
+import {formatPosition, parsePosition, parseSegmentFileName, segmentFileName} from '../src/core/format/names.js'
+import {parseDuration, parseSize} from '../src/core/format/units.js'
 import {ROOT} from './helpers/cli.js'
 import {fixtureDir, FIXTURE_SETS, loadManifest} from './helpers/fixtures.js'
 

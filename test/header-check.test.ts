@@ -1,8 +1,8 @@
 // One owner for what a header problem costs: the scanner, the writer's open,
 // recover's planner and dump --follow all ask header-check.ts.
 import test from 'ava'
-import {encodeHeader, FIRST_RECORD_OFFSET} from '../src/core/format.js'
-import {checkHeader, headerProblemMessage, headerProblemSeverity, HeaderProblemKind, isFatalHeaderProblem} from '../src/core/header-check.js'
+import {encodeHeader, FIRST_RECORD_OFFSET} from '../src/core/format/format.js'
+import {checkHeader, headerProblemMessage, headerProblemSeverity, HeaderProblemKind, isFatalHeaderProblem} from '../src/core/format/header-check.js'
 
 const KINDS: HeaderProblemKind[] = ['short-file', 'bad-magic', 'bad-version', 'bad-header-size', 'bad-data-offset', 'reserved-not-zero', 'size-mismatch', 'future-timestamp', 'clock-skew', 'created-after-modified']
 

@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import {BIN, CliResult, walctl, walctlAsync} from './helpers/cli.js'
 import {tempDir, snapshot} from './helpers/fixtures.js'
 import {buildWal, segPath} from './helpers/corrupt.js'
-import {WalManager} from '../src/core/manager.js'
+import {WalManager} from '../src/core/write/manager.js'
 import {escapeName, shellQuote} from '../src/core/fs/quote.js'
 
 const NOBODY = 65534

@@ -6,11 +6,11 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import test from 'ava'
-import {listWal} from '../src/core/directory.js'
+import {listWal} from '../src/core/read/directory.js'
 import {
   acquireWriterLock, describeTakeover, LOCK_FILE, LOCK_MUTEX, LockedError, LockHolder, readLockHolder, tryAcquireWriterLock,
-} from '../src/core/lock.js'
-import {WalManager} from '../src/core/manager.js'
+} from '../src/core/maintain/lock.js'
+import {WalManager} from '../src/core/write/manager.js'
 import {BIN, walctl, walctlAsync} from './helpers/cli.js'
 import {snapshot, tempDir} from './helpers/fixtures.js'
 

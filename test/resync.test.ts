@@ -4,10 +4,10 @@
 import {randomBytes, randomInt} from 'node:crypto'
 import test from 'ava'
 import {crc32 as oracle} from 'crc'
-import {crc32} from '../src/core/crc.js'
-import {encodeHeader, FIRST_RECORD_OFFSET} from '../src/core/format.js'
+import {crc32} from '../src/core/format/crc.js'
+import {encodeHeader, FIRST_RECORD_OFFSET} from '../src/core/format/format.js'
 import {CrcPrefix, shiftZeros} from '../src/core/read/crc-range.js'
-import {scanRecords} from '../src/core/records.js'
+import {scanRecords} from '../src/core/format/records.js'
 import {ADVERSARIAL} from './helpers/adversarial.js'
 
 const MiB = 1024 * 1024

@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
 import {crc32 as oracleCrc32} from 'crc'
-import {maxPayloadSize} from '../src/core/format.js'
+import {maxPayloadSize} from '../src/core/format/format.js'
 import {walctl} from './helpers/cli.js'
 import {snapshot, tempDir} from './helpers/fixtures.js'
 

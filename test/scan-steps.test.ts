@@ -4,12 +4,12 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
-import {crc32} from '../src/core/crc.js'
-import {encodeHeader, FIRST_RECORD_OFFSET} from '../src/core/format.js'
-import {WalManager} from '../src/core/manager.js'
+import {crc32} from '../src/core/format/crc.js'
+import {encodeHeader, FIRST_RECORD_OFFSET} from '../src/core/format/format.js'
+import {WalManager} from '../src/core/write/manager.js'
 import {WINDOW_SIZE} from '../src/core/read/file-window.js'
-import {scanWal, scanWalAsync} from '../src/core/scan.js'
-import {verifyWal, verifyWalAsync} from '../src/core/verify.js'
+import {scanWal, scanWalAsync} from '../src/core/read/scan.js'
+import {verifyWal, verifyWalAsync} from '../src/core/read/verify.js'
 import {tempDir} from './helpers/fixtures.js'
 
 function wal(segments: number): string {

@@ -2,8 +2,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
-import {WalManager} from '../src/core/manager.js'
-import {scanWal} from '../src/core/scan.js'
+import {WalManager} from '../src/core/write/manager.js'
+import {scanWal} from '../src/core/read/scan.js'
 import {tempDir} from './helpers/fixtures.js'
 
 function walOf(segments: number): string {

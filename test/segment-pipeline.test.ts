@@ -5,9 +5,9 @@ import {ChildProcessWithoutNullStreams, spawn, spawnSync} from 'node:child_proce
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test, {ExecutionContext} from 'ava'
-import {listWal} from '../src/core/directory.js'
-import {WalManager} from '../src/core/manager.js'
-import {verifyWal} from '../src/core/verify.js'
+import {listWal} from '../src/core/read/directory.js'
+import {WalManager} from '../src/core/write/manager.js'
+import {verifyWal} from '../src/core/read/verify.js'
 import {BIN, walctl} from './helpers/cli.js'
 import {tempDir} from './helpers/fixtures.js'
 

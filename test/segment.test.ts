@@ -3,9 +3,9 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
 import {WalError} from '../src/core/errors.js'
-import {decodeHeader, FIRST_RECORD_OFFSET} from '../src/core/format.js'
-import {WalManager} from '../src/core/manager.js'
-import {WalSegment} from '../src/core/segment.js'
+import {decodeHeader, FIRST_RECORD_OFFSET} from '../src/core/format/format.js'
+import {WalManager} from '../src/core/write/manager.js'
+import {WalSegment} from '../src/core/write/segment.js'
 import {copyFixture, loadManifest, tempDir} from './helpers/fixtures.js'
 
 test('create preallocates every block, leaves no temporary file, and opens at 89', (t) => {

@@ -6,7 +6,7 @@ import {spawn} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
-import {WalManager} from '../src/core/manager.js'
+import {WalManager} from '../src/core/write/manager.js'
 import {BIN, walctl} from './helpers/cli.js'
 import {tempDir} from './helpers/fixtures.js'
 

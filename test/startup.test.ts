@@ -59,7 +59,7 @@ test('the mmap binding loads without @mapbox/node-pre-gyp, and maps, writes and 
     const script = `
       import {createRequire} from 'node:module'
       import * as fs from 'node:fs'
-      const {mmap} = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'src', 'core', 'mmap.ts')).href)})
+      const {mmap} = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'src', 'core', 'write', 'mmap.ts')).href)})
       const fd = fs.openSync(${JSON.stringify(file)}, 'r+')
       const map = mmap.map(8192, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
       fs.closeSync(fd)

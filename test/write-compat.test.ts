@@ -3,7 +3,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
-import {FIELD} from '../src/core/format.js'
+import {FIELD} from '../src/core/format/format.js'
 import {walctl} from './helpers/cli.js'
 import {fixtureDir, FixtureSet, loadManifest, tempDir} from './helpers/fixtures.js'
 

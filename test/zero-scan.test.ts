@@ -2,7 +2,7 @@
 // answer exactly as a byte-by-byte loop does, wherever the non-zero bytes are.
 import {randomInt} from 'node:crypto'
 import test from 'ava'
-import {firstNonZero, lastNonZeroEnd} from '../src/core/records.js'
+import {firstNonZero, lastNonZeroEnd} from '../src/core/format/records.js'
 
 function naiveFirst(buf: Uint8Array, from: number, to: number): number {
   for (let i = from; i < to; i++) if (buf[i] !== 0) return i

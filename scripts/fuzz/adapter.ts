@@ -3,10 +3,10 @@
 import * as path from 'node:path'
 import {dumpWal, resolveDumpTarget} from '../../src/core/dump/walk.js'
 import {WalError} from '../../src/core/errors.js'
-import {recoverWal, RecoverMode} from '../../src/core/recover.js'
-import {WalManager} from '../../src/core/manager.js'
-import {segmentFileName} from '../../src/core/names.js'
-import {verifyWal} from '../../src/core/verify.js'
+import {recoverWal, RecoverMode} from '../../src/core/repair/recover.js'
+import {WalManager} from '../../src/core/write/manager.js'
+import {segmentFileName} from '../../src/core/format/names.js'
+import {verifyWal} from '../../src/core/read/verify.js'
 
 export type {RecoverMode}
 export const MODES: readonly RecoverMode[] = ['tolerate-tail', 'salvage', 'point-in-time']

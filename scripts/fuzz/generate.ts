@@ -4,8 +4,8 @@
 // every record written at each position: by the builder, or by a mutation that
 // copies, moves or deliberately writes whole records.
 import {crc32} from 'node:zlib'
-import {encodeHeader, encodeRecordHeader, FIRST_RECORD_OFFSET, maxPayloadSize, RECORD_HEADER_SIZE} from '../../src/core/format.js'
-import {segmentFileName} from '../../src/core/names.js'
+import {encodeHeader, encodeRecordHeader, FIRST_RECORD_OFFSET, maxPayloadSize, RECORD_HEADER_SIZE} from '../../src/core/format/format.js'
+import {segmentFileName} from '../../src/core/format/names.js'
 import {CREATED_US} from '../../test/helpers/corrupt.js'
 import {mutate} from './mutate.js'
 import {caseSeed, Rng} from './prng.js'

@@ -2,8 +2,8 @@
 // line saying what it did, and keeps the ground truth in step (records moved
 // by a rename or an insertion, copied by a duplication, or written whole).
 import {crc32} from 'node:zlib'
-import {FIELD, FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from '../../src/core/format.js'
-import {parseSegmentFileName, segmentFileName} from '../../src/core/names.js'
+import {FIELD, FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from '../../src/core/format/format.js'
+import {parseSegmentFileName, segmentFileName} from '../../src/core/format/names.js'
 import type {FuzzCase, TruthRecord} from './generate.js'
 import {ADVERSARIAL_PATTERNS, recordBytes, repeatPattern} from './generate.js'
 import {Rng} from './prng.js'

@@ -3,7 +3,7 @@
 // also through bin/run.js), and every promise of issue 11 is checked.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {parseSegmentFileName} from '../../src/core/names.js'
+import {parseSegmentFileName} from '../../src/core/format/names.js'
 import {walctl} from '../../test/helpers/cli.js'
 import {shardexOpen} from '../../test/helpers/corrupt.js'
 import {append, dump, MODES, RecoverMode, recover, SeenRecord, verify, Verified, walErrorCode} from './adapter.js'

@@ -1,8 +1,8 @@
 // Arguments and flags several commands share, and their parsing.
 import {Args, Flags} from '@oclif/core'
 import {ExitCode, WalError} from '../core/errors.js'
-import {parsePosition, Position} from '../core/names.js'
-import {parseSize} from '../core/units.js'
+import {parsePosition, Position} from '../core/format/names.js'
+import {parseSize} from '../core/format/units.js'
 
 // oclif reads a missing argument from standard input when it is not a terminal (ignoreStdin turns that off): standard input is
 // for `append --stdin`, and a read that never ends (a FIFO, an idle pipe) must not hang a command that lacks its argument.

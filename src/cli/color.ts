@@ -5,7 +5,7 @@
 // colours output takes its Chalk instance from `paint(stream)`.
 import {Chalk, ChalkInstance} from 'chalk'
 import {Flags} from '@oclif/core'
-import {Severity, Verdict} from '../core/scan.js'
+import {Severity, Verdict} from '../core/read/scan.js'
 
 export const colorFlag = Flags.boolean({
   allowNo: true,

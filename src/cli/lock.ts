@@ -2,8 +2,8 @@
 // when a dead writer's lock is taken over.
 import {Flags} from '@oclif/core'
 import {ExitCode, WalError} from '../core/errors.js'
-import {acquireWriterLock, currentCommandLine, describeHolder, describeTakeover, LockedError, WriterLock} from '../core/lock.js'
-import {parseDuration} from '../core/units.js'
+import {acquireWriterLock, currentCommandLine, describeHolder, describeTakeover, LockedError, WriterLock} from '../core/maintain/lock.js'
+import {parseDuration} from '../core/format/units.js'
 
 export const waitFlag = Flags.string({
   description: 'when another walctl writer holds the WAL\'s lock, wait up to SECONDS for it (also 500ms, 2m) instead of failing at once with exit 75',

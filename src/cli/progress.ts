@@ -4,8 +4,8 @@
 // mail. stdout is left alone; the bar's line is erased when the work ends.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {listWal, resolveWalDir} from '../core/directory.js'
-import {formatBytes} from '../core/units.js'
+import {listWal, resolveWalDir} from '../core/read/directory.js'
+import {formatBytes} from '../core/format/units.js'
 
 /** Work at least this large is "long": worth a bar. */
 export const LONG_WORK = {bytes: 64 * 1024 * 1024, segments: 64}

@@ -4,8 +4,8 @@
 import * as path from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {Flags} from '@oclif/core'
-import {failedVerifyMetrics, renderMetrics, verifyMetrics, writeMetricsFile} from '../core/metrics.js'
-import {VerifyReport} from '../core/verify.js'
+import {failedVerifyMetrics, renderMetrics, verifyMetrics, writeMetricsFile} from '../core/read/metrics.js'
+import {VerifyReport} from '../core/read/verify.js'
 import {describeError} from './base.js'
 
 export const prometheusFlag = Flags.string({

@@ -2,7 +2,7 @@ import * as path from 'node:path'
 import {ArchiveCommandResult} from '../commands/archive.js'
 import {RestoreResult} from '../core/archive/restore.js'
 import {ArchiveVerifyReport} from '../core/archive/verify-archive.js'
-import {formatBytes} from '../core/units.js'
+import {formatBytes} from '../core/format/units.js'
 import {ChalkInstance} from 'chalk'
 import {colorSeverity, colorVerdict, paint} from './color.js'
 

@@ -1,6 +1,6 @@
-import {GcResult, segmentRange} from '../core/gc.js'
+import {GcResult, segmentRange} from '../core/maintain/gc.js'
 import {escapeName} from '../core/fs/quote.js'
-import {formatBytes} from '../core/units.js'
+import {formatBytes} from '../core/format/units.js'
 
 /** The human report of a gc: one line per segment saying plainly what happens to it and why, the notes, the total last. */
 export function renderGc(r: GcResult): string {

@@ -1,9 +1,9 @@
 import * as path from 'node:path'
 import {ChalkInstance} from 'chalk'
-import {Loss, RecoverResult} from '../core/recover.js'
-import {UndoResult} from '../core/recover-undo.js'
+import {Loss, RecoverResult} from '../core/repair/recover.js'
+import {UndoResult} from '../core/repair/undo.js'
 import {colorSeverity, colorVerdict, paint} from './color.js'
-import {formatBytes} from '../core/units.js'
+import {formatBytes} from '../core/format/units.js'
 import {escapeName, shellPath} from '../core/fs/quote.js'
 
 function plural(n: number, one: string, many = `${one}s`): string {

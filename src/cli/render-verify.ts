@@ -1,8 +1,8 @@
 import * as path from 'node:path'
 import {ChalkInstance} from 'chalk'
-import {VerifyReport} from '../core/verify.js'
+import {VerifyReport} from '../core/read/verify.js'
 import {colorSeverity, colorVerdict, paint} from './color.js'
-import {formatBytes} from '../core/units.js'
+import {formatBytes} from '../core/format/units.js'
 import {escapeName, shellPath} from '../core/fs/quote.js'
 
 export interface RenderVerifyOptions {

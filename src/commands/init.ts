@@ -4,11 +4,11 @@ import {Flags} from '@oclif/core'
 import {WalCommand} from '../cli/base.js'
 import {jsonFlag, quietFlag, reportLevel, sizeFlagValue, walDirArg} from '../cli/args.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
-import {resolveWalDir} from '../core/directory.js'
+import {resolveWalDir} from '../core/read/directory.js'
 import {escapeName} from '../core/fs/quote.js'
-import {DEFAULT_SEGMENT_SIZE} from '../core/format.js'
-import {makeWalDir, WalManager} from '../core/manager.js'
-import {checkSegmentSize} from '../core/segment.js'
+import {DEFAULT_SEGMENT_SIZE} from '../core/format/format.js'
+import {makeWalDir, WalManager} from '../core/write/manager.js'
+import {checkSegmentSize} from '../core/write/segment.js'
 
 export interface InitResult {
   dir: string

@@ -5,8 +5,8 @@ import {jsonFlag, quietFlag, refuseIneffective, reportLevel, sizeFlagValue, walD
 import {renderRecover, renderUndo} from '../cli/render-recover.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
 import {checkInterrupt} from '../core/interrupt.js'
-import {RECOVER_MODES, RecoverMode, RecoverResult, recoverTarget, recoverWalAsync} from '../core/recover.js'
-import {undoRecover, UndoResult} from '../core/recover-undo.js'
+import {RECOVER_MODES, RecoverMode, RecoverResult, recoverTarget, recoverWalAsync} from '../core/repair/recover.js'
+import {undoRecover, UndoResult} from '../core/repair/undo.js'
 
 export default class Recover extends WalCommand {
   static summary = 'Repair a WAL so that it verifies clean, keeping a quarantine copy of everything it changes.'

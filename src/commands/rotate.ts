@@ -1,10 +1,10 @@
 import {WalCommand} from '../cli/base.js'
 import {jsonFlag, quietFlag, reportLevel, walDirArg} from '../cli/args.js'
 import {lockWal, waitFlag} from '../cli/lock.js'
-import {resolveWalDir} from '../core/directory.js'
+import {resolveWalDir} from '../core/read/directory.js'
 import * as path from 'node:path'
 import {WalError} from '../core/errors.js'
-import {WalManager} from '../core/manager.js'
+import {WalManager} from '../core/write/manager.js'
 
 export interface RotateResult {
   dir: string

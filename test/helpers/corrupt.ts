@@ -4,10 +4,10 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {crc32 as crcOracle} from 'crc'
-import {WalManager} from '../../src/core/manager.js'
-import {segmentFileName} from '../../src/core/names.js'
-import {recoverWal} from '../../src/core/recover.js'
-import {verifyWal} from '../../src/core/verify.js'
+import {WalManager} from '../../src/core/write/manager.js'
+import {segmentFileName} from '../../src/core/format/names.js'
+import {recoverWal} from '../../src/core/repair/recover.js'
+import {verifyWal} from '../../src/core/read/verify.js'
 import {tempDir} from './fixtures.js'
 
 export const DEFAULT_SEGMENT_SIZE = 512

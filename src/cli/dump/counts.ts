@@ -2,8 +2,8 @@
 // holds, and why less was shown ("3 of 69 record(s) (--limit 3)").
 import {DumpResult} from '../../core/dump/walk.js'
 import {SegmentCounts, WindowCounts} from '../../core/dump/window.js'
-import {SegmentSummary} from '../../core/scan.js'
-import {formatBytes} from '../../core/units.js'
+import {SegmentSummary} from '../../core/read/scan.js'
+import {formatBytes} from '../../core/format/units.js'
 
 function of(shown: number, all: number, what: string): string {
   return shown === all ? `${all} ${what}` : `${shown} of ${all} ${what}`

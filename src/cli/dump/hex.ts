@@ -2,11 +2,11 @@
 // hexdump at its absolute file offsets; damaged regions with --context bytes
 // either side, read again from the file in 64 KiB pieces.
 import * as path from 'node:path'
-import {crcHex} from '../../core/crc.js'
-import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from '../../core/format.js'
+import {crcHex} from '../../core/format/crc.js'
+import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from '../../core/format/format.js'
 import {DumpDamage, DumpRecord, DumpResult, DumpSegment} from '../../core/dump/walk.js'
-import {Problem, SegmentSummary} from '../../core/scan.js'
-import {decodeShardexTransaction, describeTransaction} from '../../core/shardex-transaction.js'
+import {Problem, SegmentSummary} from '../../core/read/scan.js'
+import {decodeShardexTransaction, describeTransaction} from '../../core/format/shardex-transaction.js'
 import {SegmentCounts} from '../../core/dump/window.js'
 import {segmentText} from './counts.js'
 import {HexDump} from './hexdump.js'

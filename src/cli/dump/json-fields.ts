@@ -1,10 +1,10 @@
 // The JSON shape of a dump's records, damaged regions and segment headers,
 // shared by the jsonl and json renderers.
-import {crcHex} from '../../core/crc.js'
+import {crcHex} from '../../core/format/crc.js'
 import {DumpDamage, DumpRecord, DumpSegment} from '../../core/dump/walk.js'
-import {SegmentHeader} from '../../core/format.js'
-import {formatMicros} from '../../core/header-check.js'
-import {decodeShardexTransaction, ShardexTransaction} from '../../core/shardex-transaction.js'
+import {SegmentHeader} from '../../core/format/format.js'
+import {formatMicros} from '../../core/format/header-check.js'
+import {decodeShardexTransaction, ShardexTransaction} from '../../core/format/shardex-transaction.js'
 import {DataEncoding} from './renderer.js'
 
 export interface RecordJson {

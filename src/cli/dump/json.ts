@@ -1,7 +1,7 @@
 // json: one JSON document for the whole dump, still written as it is read:
 // {input, dir, segments: [{id, file, size, header, problems, entries: [...], summary}], problems, summary}.
 import {DumpDamage, DumpRecord, DumpResult, DumpSegment, DumpTarget} from '../../core/dump/walk.js'
-import {Problem, SegmentSummary} from '../../core/scan.js'
+import {Problem, SegmentSummary} from '../../core/read/scan.js'
 import {SegmentCounts, WindowCounts} from '../../core/dump/window.js'
 import {resultCounts} from './counts.js'
 import {damageJson, recordJson, segmentJson} from './json-fields.js'

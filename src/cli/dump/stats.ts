@@ -2,7 +2,7 @@
 import Table from 'cli-table3'
 import {ChalkInstance} from 'chalk'
 import {DumpStats, OperationStats, SizeBucket} from '../../core/dump/stats.js'
-import {formatBytes} from '../../core/units.js'
+import {formatBytes} from '../../core/format/units.js'
 
 function percent(x: number): string {
   return `${(x * 100).toFixed(1)}%`

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs'
 import {openForReading} from '../fs/safe-open.js'
 import {createHash} from 'node:crypto'
-import {SegmentFile} from '../directory.js'
+import {SegmentFile} from '../read/directory.js'
 import {loadManifest} from './archive.js'
 import {ArchiveStore} from './store.js'
 

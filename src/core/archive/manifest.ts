@@ -3,7 +3,7 @@
 // It never lists an object that is not stored whole and checked: archive adds
 // an entry only after the object's bytes were read back and matched.
 import {ExitCode, WalError} from '../errors.js'
-import {formatPosition, Position} from '../names.js'
+import {formatPosition, Position} from '../format/names.js'
 
 export const MANIFEST_FORMAT = 'walctl-archive/1'
 

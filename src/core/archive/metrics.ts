@@ -1,7 +1,7 @@
 // An archive run as Prometheus textfile metrics (node_exporter's textfile
 // collector), so that an alert can fire on archive lag or on failures.
 import * as fs from 'node:fs'
-import {escapeLabelValue} from '../metrics.js'
+import {escapeLabelValue} from '../read/metrics.js'
 
 export interface ArchiveMetrics {
   wal: string

@@ -1,9 +1,9 @@
 // What the manifest says about one segment file, from one read-only scan of
 // it: header timestamps, records, first and last record positions, verdict.
 import * as fs from 'node:fs'
-import {formatMicros} from '../header-check.js'
-import {Position} from '../names.js'
-import {scanWal} from '../scan.js'
+import {formatMicros} from '../format/header-check.js'
+import {Position} from '../format/names.js'
+import {scanWal} from '../read/scan.js'
 import {positionOrNull} from './manifest.js'
 
 export interface SegmentInfo {

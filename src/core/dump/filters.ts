@@ -1,7 +1,7 @@
 // Which records and damaged regions a dump shows: positions, segments, byte
 // offsets, valid or damaged only, and how many.
-import {comparePositions, Position} from '../names.js'
-import {decodeShardexTransaction, OperationName} from '../shardex-transaction.js'
+import {comparePositions, Position} from '../format/names.js'
+import {decodeShardexTransaction, OperationName} from '../format/shardex-transaction.js'
 
 export interface DumpFilter {
   /** First position shown: entries that end at or before it are skipped. */

@@ -4,13 +4,13 @@
 // it is shown only once something valid follows it or the segment is left
 // for a newer one. Read-only, like the rest of the dump.
 import * as fs from 'node:fs'
-import {listWal, resolveWalDir} from '../directory.js'
-import {readAt} from '../files.js'
-import {FIRST_RECORD_OFFSET, MAGIC} from '../format.js'
-import {checkHeader, headerProblemMessage, headerProblemSeverity} from '../header-check.js'
+import {listWal, resolveWalDir} from '../read/directory.js'
+import {readAt} from '../fs/files.js'
+import {FIRST_RECORD_OFFSET, MAGIC} from '../format/format.js'
+import {checkHeader, headerProblemMessage, headerProblemSeverity} from '../format/header-check.js'
 import {FileWindow} from '../read/file-window.js'
-import {scanRecords} from '../records.js'
-import {Problem, SegmentSummary, Verdict} from '../scan.js'
+import {scanRecords} from '../format/records.js'
+import {Problem, SegmentSummary, Verdict} from '../read/scan.js'
 import {DumpFilter, rangeSelected, segmentSelected} from './filters.js'
 import {DumpTarget, DumpVisitor, problemToDamage} from './walk.js'
 

@@ -2,7 +2,7 @@
 // context), read-only, one open descriptor at a time.
 import * as fs from 'node:fs'
 import {fsError} from '../errors.js'
-import {readAt} from '../files.js'
+import {readAt} from '../fs/files.js'
 
 export class SegmentBytes {
   private fd?: number

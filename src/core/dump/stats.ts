@@ -1,8 +1,8 @@
 // --stats: what a WAL holds, per segment and in total, gathered from the
 // dump's stream (so the filters apply) in constant memory.
-import {SegmentSummary} from '../scan.js'
-import {decodeShardexTransaction, OPERATION_NAMES, OperationName, operationSize, TX_FRAMING_SIZE} from '../shardex-transaction.js'
-import {RECORD_HEADER_SIZE} from '../format.js'
+import {SegmentSummary} from '../read/scan.js'
+import {decodeShardexTransaction, OPERATION_NAMES, OperationName, operationSize, TX_FRAMING_SIZE} from '../format/shardex-transaction.js'
+import {RECORD_HEADER_SIZE} from '../format/format.js'
 import {DumpDamage, DumpRecord, DumpSegment, DumpVisitor} from './walk.js'
 
 export interface SizeBucket {

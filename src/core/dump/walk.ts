@@ -3,10 +3,10 @@
 // and it keeps nothing: each record's bytes are a view into the scanner's
 // reused window, valid only during the call.
 import * as path from 'node:path'
-import {listWal} from '../directory.js'
+import {listWal} from '../read/directory.js'
 import {ExitCode, WalError} from '../errors.js'
-import {FIELD, FIRST_RECORD_OFFSET, SegmentHeader} from '../format.js'
-import {Problem, ProblemKind, resolveScanTarget, scanWal, SegmentSummary, Severity, Verdict as ScanVerdict} from '../scan.js'
+import {FIELD, FIRST_RECORD_OFFSET, SegmentHeader} from '../format/format.js'
+import {Problem, ProblemKind, resolveScanTarget, scanWal, SegmentSummary, Severity, Verdict as ScanVerdict} from '../read/scan.js'
 import {DumpFilter, hasSegmentBounds, rangeSelected, segmentSelected} from './filters.js'
 
 export interface DumpRecord {

@@ -5,7 +5,7 @@
 // and counts both what it shows and what the selection holds
 // ("3 of 69 records"). Where those counts are shown, the walk is not stopped at
 // --limit: the rest of the selection is read and counted, not rendered.
-import {Problem, SegmentSummary} from '../scan.js'
+import {Problem, SegmentSummary} from '../read/scan.js'
 import {DumpDamage, DumpRecord, DumpResult, DumpSegment, DumpTarget, DumpVisitor} from './walk.js'
 
 export interface EntryCounts {

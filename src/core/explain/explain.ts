@@ -3,9 +3,9 @@
 // repairs it. Read-only: one scan, like verify.
 import * as path from 'node:path'
 import {ExitCode, WalError} from '../errors.js'
-import {FIELD, maxPayloadSize, nowMicros, SegmentHeader} from '../format.js'
-import {segmentFileName} from '../names.js'
-import {Problem, ProblemKind, scanWal, SegmentSummary, Verdict} from '../scan.js'
+import {FIELD, maxPayloadSize, nowMicros, SegmentHeader} from '../format/format.js'
+import {segmentFileName} from '../format/names.js'
+import {Problem, ProblemKind, scanWal, SegmentSummary, Verdict} from '../read/scan.js'
 import {KNOWN_MESSAGES, parseShardexMessage, ShardexMessage, ShardexMessageKind} from './shardex-messages.js'
 
 export interface Explanation {

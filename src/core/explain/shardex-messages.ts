@@ -4,7 +4,7 @@
 // header value. Shardex wraps them ("Write-ahead log error: Failed to recover
 // latest segment 3: Index corruption detected: ..."), so every pattern is
 // searched for anywhere in the text, not anchored.
-import {FIELD} from '../format.js'
+import {FIELD} from '../format/format.js'
 
 export type ShardexMessageKind =
   | 'corrupted-record'

@@ -1,7 +1,7 @@
 // The largest record a WAL takes, and the one way every input source says it
 // was exceeded: a record is refused as soon as it is known to be too large,
 // so what is read of it stays bounded by the limit.
-import {maxPayloadSize} from '../format.js'
+import {maxPayloadSize} from '../format/format.js'
 
 export interface RecordLimit {
   /** Largest payload, in bytes. */

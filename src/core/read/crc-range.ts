@@ -3,7 +3,7 @@
 // payload again. With Q(i) the raw register over [base, i), the zlib crc32
 // of [a, e) is ~(Z(e - a, ~0 ^ Q(a)) ^ Q(e)), where Z(n, r) is the register
 // r after n zero bytes: a linear map, kept as byte-sliced tables.
-import {CRC_TABLE, crcRegister as crcRegisterImport, crcZeroByte} from '../crc.js'
+import {CRC_TABLE, crcRegister as crcRegisterImport, crcZeroByte} from '../format/crc.js'
 
 // A module-local binding: loaders that turn imports into getters (tsx) would pay a property access per query.
 const crcRegister = crcRegisterImport

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs'
 import {crc32 as zlibCrc32} from 'node:zlib'
 import {fsError} from '../errors.js'
-import {readAt} from '../files.js'
+import {readAt} from '../fs/files.js'
 import {ByteSource, firstNonZero, lastNonZeroEnd, u32} from './source.js'
 
 /** The most bytes of one segment a reader holds at once. */

@@ -2,7 +2,7 @@
 // (a Buffer or a mapping) or through a window of bounded size sliding over a
 // file. The decoder works on the loaded part directly and asks the source for
 // anything outside it.
-import {crc32} from '../crc.js'
+import {crc32} from '../format/crc.js'
 
 export interface ByteSource {
   /** `buf[i - base]` is the segment's byte `i` for `base <= i < end`. */

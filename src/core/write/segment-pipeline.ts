@@ -7,8 +7,8 @@
 // through shared memory (Atomics), not through the event loop.
 import * as path from 'node:path'
 import {Worker} from 'node:worker_threads'
-import {CreateFileOptions, createTempFor, discardTemp, TempFile} from '../files.js'
-import {segmentFileName} from '../names.js'
+import {CreateFileOptions, createTempFor, discardTemp, TempFile} from '../fs/files.js'
+import {segmentFileName} from '../format/names.js'
 
 /** Below this size a segment is quicker to write in place than to hand to a thread. */
 export const PREPARE_MIN_SIZE = 1024 * 1024

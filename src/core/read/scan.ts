@@ -7,15 +7,15 @@
 // async caller can let signal handlers run.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ExitCode, fsError, WalError} from './errors.js'
-import {readAt} from './files.js'
-import {MIN_SEGMENT_SIZE, FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE, SegmentHeader, nowMicros} from './format.js'
-import {checkHeader, HeaderProblemKind, headerProblemMessage, headerProblemSeverity} from './header-check.js'
+import {ExitCode, fsError, WalError} from '../errors.js'
+import {readAt} from '../fs/files.js'
+import {MIN_SEGMENT_SIZE, FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE, SegmentHeader, nowMicros} from '../format/format.js'
+import {checkHeader, HeaderProblemKind, headerProblemMessage, headerProblemSeverity} from '../format/header-check.js'
 import {listWal, resolveWalDir, SegmentFile, StrayFile} from './directory.js'
-import {parseSegmentFileName, segmentFileName} from './names.js'
-import {FileWindow} from './read/file-window.js'
-import {ByteSource} from './read/source.js'
-import {DamagedRegion, RecordDamageKind, RecordScanner} from './records.js'
+import {parseSegmentFileName, segmentFileName} from '../format/names.js'
+import {FileWindow} from './file-window.js'
+import {ByteSource} from './source.js'
+import {DamagedRegion, RecordDamageKind, RecordScanner} from '../format/records.js'
 
 export type DirectoryProblemKind = 'missing-segment' | 'stray-file' | 'no-segments' | 'unreadable-segment'
 export type ProblemKind = HeaderProblemKind | RecordDamageKind | DirectoryProblemKind

@@ -2,15 +2,15 @@
 // current segment that takes appends, rotating when a record does not fit.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ExitCode, WalError} from './errors.js'
-import {currentUmask, makeDirs} from './fs/owner.js'
-import {DEFAULT_SEGMENT_SIZE, encodeHeader, maxPayloadSize, nowMicros} from './format.js'
-import {installPrepared, removeDeadTemporaries} from './files.js'
-import {listWal, resolveWalDir, SegmentFile, WalListing} from './directory.js'
-import {Position, MAX_SEGMENT_ID, segmentFileName} from './names.js'
+import {ExitCode, WalError} from '../errors.js'
+import {currentUmask, makeDirs} from '../fs/owner.js'
+import {DEFAULT_SEGMENT_SIZE, encodeHeader, maxPayloadSize, nowMicros} from '../format/format.js'
+import {installPrepared, removeDeadTemporaries} from '../fs/files.js'
+import {listWal, resolveWalDir, SegmentFile, WalListing} from '../read/directory.js'
+import {Position, MAX_SEGMENT_ID, segmentFileName} from '../format/names.js'
 import {checkSegmentSize, WalSegment} from './segment.js'
-import {collectGarbage, GcOptions, GcResult} from './gc.js'
-import {PREPARE_MIN_SIZE, SegmentPipeline} from './write/segment-pipeline.js'
+import {collectGarbage, GcOptions, GcResult} from '../maintain/gc.js'
+import {PREPARE_MIN_SIZE, SegmentPipeline} from './segment-pipeline.js'
 
 export interface InitOptions {
   segmentSize?: number

@@ -2,10 +2,10 @@
 // segments, and which are strays. Read-only: it never changes a file.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ExitCode, fsError, WalError} from './errors.js'
-import {TEMP_SUFFIX} from './files.js'
-import {parseSegmentFileName} from './names.js'
-import {strayKindOf} from './fs/safe-open.js'
+import {ExitCode, fsError, WalError} from '../errors.js'
+import {TEMP_SUFFIX} from '../fs/files.js'
+import {parseSegmentFileName} from '../format/names.js'
+import {strayKindOf} from '../fs/safe-open.js'
 
 /** Shardex keeps its WAL in this folder of an index root. */
 export const SHARDEX_WAL_DIR = 'wal'

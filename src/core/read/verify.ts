@@ -1,7 +1,7 @@
 // The verdict on a WAL: what is wrong and what repairing it would cost.
-import {ExitCode} from './errors.js'
+import {ExitCode} from '../errors.js'
 import {Problem, scanWal, scanWalAsync, SegmentSummary, Verdict, WalScanOptions, WalScanResult, worst} from './scan.js'
-import {untoldSizeProblems} from './untold-size.js'
+import {untoldSizeProblems} from '../write/untold-size.js'
 
 export interface VerifyReport {
   dir: string

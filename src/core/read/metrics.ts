@@ -4,8 +4,8 @@
 // half a file: it ignores names not ending in .prom, such as the temporary one.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ExitCode, WalError} from './errors.js'
-import {createFileAtomic} from './files.js'
+import {ExitCode, WalError} from '../errors.js'
+import {createFileAtomic} from '../fs/files.js'
 import {Severity, Verdict} from './scan.js'
 import {VERDICT_EXIT, VerifyReport} from './verify.js'
 

@@ -4,13 +4,13 @@
 // leaves the old segment or the new one, never a mix.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ExitCode, fsError, WalError} from './errors.js'
-import {createFileAtomic, fsyncDir, fsyncFile} from './files.js'
-import {encodeHeader, FIELD, FIRST_RECORD_OFFSET} from './format.js'
+import {ExitCode, fsError, WalError} from '../errors.js'
+import {createFileAtomic, fsyncDir, fsyncFile} from '../fs/files.js'
+import {encodeHeader, FIELD, FIRST_RECORD_OFFSET} from '../format/format.js'
 import {HeaderPlan, SegmentAction} from './recover-plan.js'
-import {readSegment} from './scan.js'
-import {listWal} from './directory.js'
-import {checkRegularOrAbsent, unlinkRegular} from './fs/safe-open.js'
+import {readSegment} from '../read/scan.js'
+import {listWal} from '../read/directory.js'
+import {checkRegularOrAbsent, unlinkRegular} from '../fs/safe-open.js'
 
 /** The bytes a rewritten segment starts with: header, then the kept ranges back to back. Zeros follow to the segment size. */
 export function rewrittenHead(original: Buffer, keep: ReadonlyArray<[number, number]>, header: HeaderPlan): Buffer {

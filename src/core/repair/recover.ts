@@ -4,18 +4,18 @@
 // is about to happen before it happens, and each change is an atomic rename.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ExitCode, fsError, WalError} from './errors.js'
-import {fsyncDir} from './files.js'
-import {nowMicros} from './format.js'
-import {resolveWalDir} from './directory.js'
-import {InterruptedError} from './interrupt.js'
+import {ExitCode, fsError, WalError} from '../errors.js'
+import {fsyncDir} from '../fs/files.js'
+import {nowMicros} from '../format/format.js'
+import {resolveWalDir} from '../read/directory.js'
+import {InterruptedError} from '../interrupt.js'
 import {inventoryCollector, Loss, ModeOutcome, planRecovery, RecoverMode, RECOVER_MODES, SegmentAction} from './recover-plan.js'
 import {applyAction} from './recover-rewrite.js'
-import {currentCommandLine, tryAcquireWriterLock} from './lock.js'
+import {currentCommandLine, tryAcquireWriterLock} from '../maintain/lock.js'
 import {createQuarantine, hashFile, Original, originalOf, quarantineCopy, reportIdentity, writeReport} from './quarantine.js'
-import {FIRST_RECORD_OFFSET} from './format.js'
-import {Problem, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult} from './scan.js'
-import {scanWalAsync} from './scan.js'
+import {FIRST_RECORD_OFFSET} from '../format/format.js'
+import {Problem, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult} from '../read/scan.js'
+import {scanWalAsync} from '../read/scan.js'
 
 export {RECOVER_MODES}
 export type {Loss, RecoverMode}

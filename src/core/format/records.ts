@@ -10,8 +10,8 @@
 // record-shaped fragment inside a damaged record's payload is not invented.
 import {crc32 as crc32Import, crcByte as crcByteImport, crcHex} from './crc.js'
 import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE as RECORD_HEADER_SIZE_IMPORT} from './format.js'
-import {CrcPrefix, shiftZeros as shiftZerosImport} from './read/crc-range.js'
-import {ByteSource, MemorySource, u32 as u32Import} from './read/source.js'
+import {CrcPrefix, shiftZeros as shiftZerosImport} from '../read/crc-range.js'
+import {ByteSource, MemorySource, u32 as u32Import} from '../read/source.js'
 
 // Module-local bindings: a loader that turns imports into getters (tsx, under which tests and the bench run)
 // would otherwise pay a property access per use in the loops below.
@@ -21,7 +21,7 @@ const crcByte = crcByteImport
 const shiftZeros = shiftZerosImport
 const u32 = u32Import
 
-export {firstNonZero, lastNonZeroEnd} from './read/source.js'
+export {firstNonZero, lastNonZeroEnd} from '../read/source.js'
 
 export type RecordDamageKind = 'crc-mismatch' | 'bad-length' | 'zero-length' | 'partial-record' | 'debris'
 

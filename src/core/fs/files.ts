@@ -3,9 +3,9 @@
 import {randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ExitCode, fsError, WalError} from './errors.js'
-import {applyOwnership, ownershipOf} from './fs/owner.js'
-import {checkRegularOrAbsent, createExclusive, NOFOLLOW, lstatOrUndefined, notRegular, unlinkRegular} from './fs/safe-open.js'
+import {ExitCode, fsError, WalError} from '../errors.js'
+import {applyOwnership, ownershipOf} from './owner.js'
+import {checkRegularOrAbsent, createExclusive, NOFOLLOW, lstatOrUndefined, notRegular, unlinkRegular} from './safe-open.js'
 
 export const TEMP_SUFFIX = '.tmp'
 const ZERO_CHUNK = 1024 * 1024

@@ -3,16 +3,16 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {mmap} from './mmap.js'
-import {crc32View} from './crc.js'
-import {CorruptionError, ExitCode, fsError, WalError} from './errors.js'
-import {createFileAtomic, CreateFileOptions, readAt} from './files.js'
+import {crc32View} from '../format/crc.js'
+import {CorruptionError, ExitCode, fsError, WalError} from '../errors.js'
+import {createFileAtomic, CreateFileOptions, readAt} from '../fs/files.js'
 import {
   encodeHeader, FIRST_RECORD_OFFSET, MAX_SEGMENT_SIZE, maxPayloadSize, MIN_SEGMENT_SIZE, nowMicros,
   RECORD_HEADER_SIZE, SegmentHeader,
-} from './format.js'
-import {checkHeader, isFatalHeaderProblem} from './header-check.js'
-import {parseSegmentFileName, segmentFileName} from './names.js'
-import {DamagedRegion, scanRecords} from './records.js'
+} from '../format/format.js'
+import {checkHeader, isFatalHeaderProblem} from '../format/header-check.js'
+import {parseSegmentFileName, segmentFileName} from '../format/names.js'
+import {DamagedRegion, scanRecords} from '../format/records.js'
 
 const PAGE = mmap.PAGESIZE
 // Read once: under a loader that turns imports into getters (tsx), a per-record read of an import costs a call.

@@ -2,9 +2,9 @@
 // base64 line, or the whole stream as one. Errors name the line. Memory stays
 // within one record's limit whatever the input: see RecordSplitterOptions.limit.
 import * as fs from 'node:fs'
-import {ExitCode, WalError} from './errors.js'
-import {DecodeError, decodeBase64, decodeHex, trimBlanks} from './input/decode.js'
-import {RecordLimit, stoppedReason, tooLargeReason} from './input/limit.js'
+import {ExitCode, WalError} from '../errors.js'
+import {DecodeError, decodeBase64, decodeHex, trimBlanks} from './decode.js'
+import {RecordLimit, stoppedReason, tooLargeReason} from './limit.js'
 
 export type InputFormat = 'lines' | 'hex' | 'base64' | 'raw'
 export const INPUT_FORMATS: readonly InputFormat[] = ['lines', 'hex', 'base64', 'raw']

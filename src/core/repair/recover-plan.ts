@@ -2,13 +2,13 @@
 // segments are rewritten (keeping which record bytes), moved out of the WAL or
 // created, and how many valid records each keeps and drops. Pure planning: it
 // changes nothing; recover.ts carries a plan out.
-import {ExitCode, WalError} from './errors.js'
-import {FIRST_RECORD_OFFSET, MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE, nowMicros, RECORD_HEADER_SIZE, SegmentHeader} from './format.js'
-import {HeaderProblemKind, isFatalHeaderProblem} from './header-check.js'
+import {ExitCode, WalError} from '../errors.js'
+import {FIRST_RECORD_OFFSET, MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE, nowMicros, RECORD_HEADER_SIZE, SegmentHeader} from '../format/format.js'
+import {HeaderProblemKind, isFatalHeaderProblem} from '../format/header-check.js'
 import * as path from 'node:path'
-import {segmentFileName} from './names.js'
-import {Problem, ProblemKind, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult, worst} from './scan.js'
-import {untoldSizeProblems} from './untold-size.js'
+import {segmentFileName} from '../format/names.js'
+import {Problem, ProblemKind, scanWal, SegmentSummary, Verdict, WalScanOptions, WalScanResult, worst} from '../read/scan.js'
+import {untoldSizeProblems} from '../write/untold-size.js'
 
 export type RecoverMode = 'tolerate-tail' | 'point-in-time' | 'salvage'
 export const RECOVER_MODES: readonly RecoverMode[] = ['tolerate-tail', 'point-in-time', 'salvage']

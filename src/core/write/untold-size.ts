@@ -3,8 +3,8 @@
 // nothing wrong in a header-only segment by itself; verify reports it, so
 // that verify, append and recover tell the same story: too small, and
 // 'recover --segment-size SIZE' is the repair.
-import {FIRST_RECORD_OFFSET, MIN_SEGMENT_SIZE} from './format.js'
-import {Problem, WalScanResult} from './scan.js'
+import {FIRST_RECORD_OFFSET, MIN_SEGMENT_SIZE} from '../format/format.js'
+import {Problem, WalScanResult} from '../read/scan.js'
 
 export function untoldSizeProblems(scan: WalScanResult): Problem[] {
   if (scan.segmentSize >= MIN_SEGMENT_SIZE) return []
