@@ -6,7 +6,7 @@ import {spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test, {ExecutionContext} from 'ava'
-import {BIN, walctl} from './helpers/cli.js'
+import {BIN, walctl, validPositions} from './helpers/cli.js'
 import {tempDir} from './helpers/fixtures.js'
 
 /** A fresh 2 MiB tmpfs, unmounted when the test ends. */
@@ -55,15 +55,6 @@ function appendFromFile(wal: string, input: string, extra: string[] = []): {code
   }
 }
 
-function positionsIn(wal: string): Set<string> {
-  const dump = walctl(['dump', wal, '--format', 'jsonl'])
-  const out = new Set<string>()
-  for (const line of dump.stdout.split('\n').filter(Boolean)) {
-    const rec = JSON.parse(line) as {valid?: boolean; segment?: number; offset?: number}
-    if (rec.valid === true) out.add(`${rec.segment}:${rec.offset}`)
-  }
-  return out
-}
 
 test.serial('a sparse segment larger than the free space: exit 74 naming it, no SIGBUS, no lock, the WAL still clean', (t) => {
   const disk = smallDisk(t)
@@ -97,7 +88,7 @@ test.serial('a full disk during rotation: exit 74, every position printed before
   t.regex(r.stderr, /record\(s\) before it were appended and synced, the last at \d+:\d+/)
   const printed = r.stdout.split('\n').filter(Boolean)
   t.true(printed.length > 5000, `printed ${printed.length}`)
-  const present = positionsIn(wal)
+  const present = validPositions(wal)
   t.is(printed.filter((p) => !present.has(p)).length, 0, 'every acknowledged position is in the WAL')
   t.false(fs.existsSync(path.join(wal, '.walctl.lock')))
   t.deepEqual(fs.readdirSync(wal).filter((f) => !/^wal_\d{6}\.log$/.test(f)), [], 'no temporary or lock left')
@@ -120,7 +111,7 @@ test.serial('the page holding the write pointer keeps its records when the holes
   const second = walctl(['append', wal, 'dddd'])
   t.is(second.code, 0, second.stderr)
   t.true(blocks(seg) >= 1024 * 1024, 'the holes are allocated')
-  t.deepEqual([...positionsIn(wal)], ['1:89', '1:98', '1:108', '1:119'])
+  t.deepEqual([...validPositions(wal)], ['1:89', '1:98', '1:108', '1:119'])
   const v = walctl(['verify', wal, '--json'])
   t.is(v.code, 0, v.stdout)
   t.is((JSON.parse(v.stdout) as {records: number}).records, 4)

@@ -8,7 +8,7 @@ import test, {ExecutionContext} from 'ava'
 import {listWal} from '../src/core/read/directory.js'
 import {WalManager} from '../src/core/write/manager.js'
 import {verifyWal} from '../src/core/read/verify.js'
-import {BIN, walctl} from './helpers/cli.js'
+import {BIN, walctl, validPositions} from './helpers/cli.js'
 import {tempDir} from './helpers/fixtures.js'
 
 const MiB = 1024 * 1024
@@ -34,15 +34,6 @@ function lines(count: number, from = 0): string {
   return Array.from({length: count}, (_, i) => `record ${String(from + i).padStart(7, '0')} `.padEnd(100, 'x')).join('\n') + '\n'
 }
 
-function positionsIn(wal: string): Set<string> {
-  const dump = walctl(['dump', wal, '--format', 'jsonl'])
-  const out = new Set<string>()
-  for (const line of dump.stdout.split('\n').filter(Boolean)) {
-    const rec = JSON.parse(line) as {valid?: boolean; segment?: number; offset?: number}
-    if (rec.valid === true) out.add(`${rec.segment}:${rec.offset}`)
-  }
-  return out
-}
 
 /** `walctl append WAL --stdin` whose standard input the test writes to and closes. */
 function appender(wal: string, extra: string[] = []): {child: ChildProcessWithoutNullStreams; done: Promise<{code: number | null; signal: string | null; stdout: string; stderr: string}>} {
@@ -170,7 +161,7 @@ test.serial('the prepared segment is allocated before it is used: a disk filled 
   const printed = r.stdout.split('\n').filter(Boolean)
   t.is(printed.length, 14_000)
   t.true(printed.some((p) => p.startsWith('2:')), 'it rotated')
-  const present = positionsIn(wal)
+  const present = validPositions(wal)
   t.is(printed.filter((p) => !present.has(p)).length, 0)
   t.deepEqual(fs.readdirSync(wal).filter((n) => !/^wal_\d{6}\.log$/.test(n)), [])
 })
@@ -197,7 +188,7 @@ test.serial('no room to prepare the next segment: exit 74 at the rotation that n
   // Segment 1 was filled before the rotation failed: about 9,700 records of 100 B fit in 1 MiB.
   t.true(printed.length > 9000, `printed ${printed.length}`)
   t.true(printed.every((p) => p.startsWith('1:')))
-  const present = positionsIn(wal)
+  const present = validPositions(wal)
   t.is(printed.filter((p) => !present.has(p)).length, 0, 'every acknowledged position is in the WAL')
   t.deepEqual(fs.readdirSync(wal), ['wal_000001.log'], 'no temporary, no lock, no half-made segment')
 })

@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import test from 'ava'
 import {WalManager} from '../src/core/write/manager.js'
-import {BIN, walctl} from './helpers/cli.js'
+import {BIN, walctl, validPositions} from './helpers/cli.js'
 import {tempDir} from './helpers/fixtures.js'
 
 interface Run {
@@ -67,14 +67,6 @@ function slowRepairableWal(count: number): string {
   return dir
 }
 
-function positionsIn(wal: string): Set<string> {
-  const out = new Set<string>()
-  for (const line of walctl(['dump', wal, '--format', 'jsonl']).stdout.split('\n').filter(Boolean)) {
-    const r = JSON.parse(line) as {valid?: boolean; segment: number; offset: number}
-    if (r.valid === true) out.add(`${r.segment}:${r.offset}`)
-  }
-  return out
-}
 
 test.serial('SIGTERM during recover: exit 143 within about a second, lock released, a second recover finishes the repair', async (t) => {
   const wal = slowRepairableWal(200)
@@ -118,7 +110,7 @@ test.serial('SIGINT during append --stdin from a pipe that keeps writing: exit 1
   t.regex(run.stderr, /^walctl: interrupted by SIGINT; .*record\(s\) before it were appended and synced/)
   const printed = run.stdout.split('\n').filter(Boolean)
   t.true(printed.length > 100, `printed ${printed.length}`)
-  const present = positionsIn(wal)
+  const present = validPositions(wal)
   t.deepEqual(printed.filter((p) => !present.has(p)), [])
   t.false(fs.existsSync(path.join(wal, '.walctl.lock')))
   t.is(walctl(['verify', wal, '-q']).code, 0)
@@ -137,7 +129,7 @@ test.serial('SIGHUP while append --stdin waits on an idle pipe: exit 129 at once
   t.is(run.stderr.trim().split('\n').length, 1, run.stderr)
   t.deepEqual(run.stdout.split('\n').filter(Boolean), ['1:89', '1:100'])
   t.false(fs.existsSync(path.join(wal, '.walctl.lock')))
-  t.deepEqual([...positionsIn(wal)], ['1:89', '1:100'])
+  t.deepEqual([...validPositions(wal)], ['1:89', '1:100'])
 })
 
 test.serial('SIGTERM during gc --archive: exit 143 between two removals, a durable prefix archived and gone, lock released', async (t) => {

@@ -61,3 +61,13 @@ export function walctlAsync(args: string[], options: CliOptions = {}): Promise<C
     else child.stdin.end()
   })
 }
+
+/** The position (`SEGMENT:OFFSET`) of every valid record `walctl dump` lists, to check what a writer acknowledged. */
+export function validPositions(wal: string): Set<string> {
+  const out = new Set<string>()
+  for (const line of walctl(['dump', wal, '--format', 'jsonl']).stdout.split('\n').filter(Boolean)) {
+    const rec = JSON.parse(line) as {valid?: boolean; segment?: number; offset?: number}
+    if (rec.valid === true) out.add(`${rec.segment}:${rec.offset}`)
+  }
+  return out
+}
