@@ -29,6 +29,8 @@ export interface FuzzCase {
   appended: number
   /** One line per mutation, in the order applied. */
   mutations: string[]
+  /** Byte ranges `[from, to)` that a mutation filled with a copy of other bytes of the WAL: a record-shaped fragment there was moved, not invented. */
+  moved?: Array<{file: string; from: number; to: number}>
   /** The mutation kinds (the first word of each line). */
   kinds: string[]
 }

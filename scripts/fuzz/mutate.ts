@@ -101,6 +101,7 @@ function dup(c: FuzzCase, rng: Rng, name: string, buf: Buffer): string {
   const to = pickOffset(c, rng, name, buf.length)
   overwrite(buf, to, bytes)
   copyTruth(c, src, from, bytes.length, name, to, buf.length)
+  ;(c.moved ??= []).push({file: name, from: to, to: to + bytes.length})
   return `dup ${src}[${from}, ${from + bytes.length}) -> ${name}@${to}`
 }
 
@@ -114,7 +115,10 @@ function insert(c: FuzzCase, rng: Rng, name: string, buf: Buffer): string {
   if (keepSize) next = next.subarray(0, buf.length)
   for (const r of recordsOf(c, name)) if (r.offset >= at) r.offset += bytes.length
   // A copy of the bytes just before `at` repeats the whole records among them.
-  if (kind === 'copy') copyTruth(c, name, at - bytes.length, bytes.length, name, at, next.length)
+  if (kind === 'copy') {
+    copyTruth(c, name, at - bytes.length, bytes.length, name, at, next.length)
+    ;(c.moved ??= []).push({file: name, from: at, to: at + bytes.length})
+  }
   c.files.set(name, next)
   return `insert ${name}@${at}: ${bytes.length} ${kind} bytes${keepSize ? ', size kept' : ', file grows'}`
 }
