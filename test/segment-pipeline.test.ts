@@ -207,3 +207,17 @@ test.serial('the prepared segment takes the owner, group and mode of the newest 
   t.is(second.mode & 0o777, 0o640)
   t.deepEqual(fs.readdirSync(wal).filter((n) => !/^wal_\d{6}\.log$/.test(n)), [])
 })
+
+test('verify tells a segment a live walctl is preparing from a temporary a dead one left', (t) => {
+  const wal = path.join(tempDir(), 'wal')
+  t.is(walctl(['init', wal, '--segment-size', '4KiB']).code, 0)
+  // A pid that runs (this test) and one that cannot (above the kernel's pid limit).
+  const live = `.wal_000002.log.walctl-${process.pid}-0123456789abcdef.tmp`
+  const dead = `.wal_000003.log.walctl-99999999-0123456789abcdef.tmp`
+  for (const name of [live, dead]) fs.writeFileSync(path.join(wal, name), Buffer.alloc(4096))
+  const r = walctl(['verify', wal, '--json'])
+  t.is(r.code, 0, 'temporaries are warnings')
+  const messages = new Map((JSON.parse(r.stdout) as {problems: Array<{file: string; message: string}>}).problems.map((p) => [path.basename(p.file), p.message]))
+  t.regex(messages.get(live) ?? '', new RegExp(`^a segment walctl \\(pid ${process.pid}\\) is preparing or creating, not yet part of the WAL`))
+  t.regex(messages.get(dead) ?? '', /^temporary file left by an interrupted walctl .*the next walctl writer removes it$/)
+})

@@ -8,10 +8,10 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from '../errors.js'
-import {readAt} from '../fs/files.js'
+import {processRuns, readAt, tempNamePid} from '../fs/files.js'
 import {MIN_SEGMENT_SIZE, FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE, SegmentHeader, nowMicros} from '../format/format.js'
 import {checkHeader, HeaderProblemKind, headerProblemMessage, headerProblemSeverity} from '../format/header-check.js'
-import {listWal, resolveWalDir, SegmentFile, StrayFile} from './directory.js'
+import {listWal, resolveWalDir, SegmentFile, StrayFile, strayNoun} from './directory.js'
 import {parseSegmentFileName, segmentFileName} from '../format/names.js'
 import {FileWindow} from './file-window.js'
 import {ByteSource} from './source.js'
@@ -239,8 +239,7 @@ function* scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], s
     add({segment: null, file: dir, offset: null, kind: 'no-segments', severity: 'damaged', message: 'no WAL segments (wal_NNNNNN.log) in this directory'})
   }
   for (const s of strays) {
-    add({segment: null, file: s.path, offset: null, kind: 'stray-file', severity: 'warning',
-      message: s.kind === 'temporary' ? 'temporary file left by an interrupted segment create; Shardex ignores it' : `stray ${s.kind === 'directory' ? 'directory' : 'file'} in the WAL directory; Shardex ignores it`})
+    add({segment: null, file: s.path, offset: null, kind: 'stray-file', severity: 'warning', message: strayMessage(s)})
   }
   for (const gap of gapProblems(dir, files)) add(gap)
   const nowUs = options.nowUs ?? nowMicros()
@@ -437,4 +436,12 @@ function errnoOf(error: unknown): string | undefined {
 
 function vanished(error: unknown, file: string): boolean {
   return errnoOf(error) === 'ENOENT' && !fs.existsSync(file)
+}
+
+/** What a stray is: a temporary of a writer still at work, one left by a walctl that died, or anything else. */
+function strayMessage(s: StrayFile): string {
+  if (s.kind !== 'temporary') return `stray ${strayNoun(s.kind)} in the WAL directory; Shardex ignores it`
+  const pid = tempNamePid(s.name)
+  if (pid !== undefined && processRuns(pid)) return `a segment walctl (pid ${pid}) is preparing or creating, not yet part of the WAL; Shardex ignores it`
+  return 'temporary file left by an interrupted walctl (a segment create or rewrite); Shardex ignores it, and the next walctl writer removes it'
 }
