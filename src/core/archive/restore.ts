@@ -59,7 +59,7 @@ export async function restoreWal(store: ArchiveStore, input: string, options: Re
   try {
     for (const s of chosen.segments) {
       await options.checkpoint?.()
-      temps.set(s.id, await download(store, s, dir, (n) => options.onProgress?.(done + n, total)))
+      temps.set(s.id, await download(store, s, dir, (n) => options.onProgress?.(done + n, total), options.checkpoint))
       done += s.size
     }
     let cut: RestoreResult['cut'] = null
@@ -115,7 +115,7 @@ function prepareDir(dir: string): void {
 }
 
 /** Downloads one object into a temporary file beside its name and checks it against the manifest. */
-async function download(store: ArchiveStore, s: Entry, dir: string, onBytes: (n: number) => void): Promise<string> {
+async function download(store: ArchiveStore, s: Entry, dir: string, onBytes: (n: number) => void, checkpoint?: () => void | Promise<void>): Promise<string> {
   const object = 'object' in s ? s.object : s.name
   const stored = 'bytes' in s ? s.bytes : s.size
   const temp = path.join(dir, `.${s.name}.walctl-${randomBytes(8).toString('hex')}.tmp`)
@@ -131,6 +131,8 @@ async function download(store: ArchiveStore, s: Entry, dir: string, onBytes: (n:
       for (let w = 0; w < chunk.length; ) w += fs.writeSync(fd, chunk, w, chunk.length - w, pos + w)
       pos += chunk.length
       onBytes(pos)
+      // A signal stops the download here too, so that its temporary is removed before walctl exits.
+      await checkpoint?.()
     }
     const d = digest.digest()
     if (pos !== stored) throw mismatch(store, object, `it is ${pos} bytes, the manifest lists ${stored}`)
