@@ -12,6 +12,8 @@ export type {
 } from './core/read/scan.js'
 export {verifyWal, verifyWal as verify, verifyWalAsync, VERDICT_EXIT} from './core/read/verify.js'
 export type {VerifyReport} from './core/read/verify.js'
+export {verifyWalParallel} from './core/read/parallel-verify.js'
+export type {ParallelVerifyOptions} from './core/read/parallel-verify.js'
 export {recoverWal, recoverWal as recover, recoverWalAsync, RECOVER_MODES} from './core/repair/recover.js'
 export {undoRecover} from './core/repair/undo.js'
 export type {UndoOptions, UndoResult, UndoStep} from './core/repair/undo.js'

@@ -57,6 +57,7 @@ const ABSENT: Record<string, string> = {
   'to-time': 'the last record',
   endpoint: 'AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS S3',
   'max-rate': 'no limit',
+  jobs: 'the cores available, at most 4',
   segment: 'every segment',
   offset: 'every offset',
   format: 'table at a terminal, jsonl otherwise',

@@ -6,7 +6,8 @@ import {prometheusFlag, withVerifyMetrics} from '../cli/prometheus.js'
 import {startWalProgress} from '../cli/progress.js'
 import {renderVerify} from '../cli/render-verify.js'
 import {ExitCode, WalError} from '../core/errors.js'
-import {verifyWal, VerifyReport} from '../core/read/verify.js'
+import {VerifyReport} from '../core/read/verify.js'
+import {verifyWalParallel} from '../core/read/parallel-verify.js'
 import {endpointFlag} from '../cli/archive-flags.js'
 import {renderArchiveVerify} from '../cli/render-archive.js'
 import {isArchiveUrl, openTarget, parseTarget} from '../core/archive/target.js'
@@ -38,6 +39,7 @@ Output: one line per problem, then the verdict with the totals; a clean WAL is t
     quiet: quietFlag,
     verbose: Flags.boolean({description: 'also a line per segment, with its records and tail re-reads'}),
     prometheus: prometheusFlag,
+    jobs: Flags.integer({description: 'scan segments on up to N threads at once (1: one thread); a WAL of under 256 MiB is scanned on one', min: 1, max: 64, helpValue: 'N'}),
     deep: Flags.boolean({description: 'for an archive target: download every object, compare its checksums with the manifest and verify every record'}),
     endpoint: endpointFlag,
   }
@@ -50,8 +52,8 @@ Output: one line per problem, then the verdict with the totals; a clean WAL is t
     const progress = startWalProgress('verify', args.dir, this.jsonEnabled() || level === 'quiet')
     let report: VerifyReport
     try {
-      report = await withVerifyMetrics(args.dir, flags.prometheus, () => {
-        const r = verifyWal(args.dir, {onSegmentEnd: (s) => progress.advance(s.size, 1)})
+      report = await withVerifyMetrics(args.dir, flags.prometheus, async () => {
+        const r = await verifyWalParallel(args.dir, {jobs: flags.jobs, onSegmentDone: (size) => progress.advance(size, 1)})
         if (r.segments.length === 0 && r.problems.some((p) => p.kind === 'no-segments')) {
           throw new WalError(ExitCode.NO_INPUT, 'no WAL segments (wal_NNNNNN.log) here', {file: r.dir})
         }

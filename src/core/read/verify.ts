@@ -30,7 +30,8 @@ export async function verifyWalAsync(input: string, options: WalScanOptions = {}
   return verifyReport(await scanWalAsync(input, options))
 }
 
-function verifyReport(scan: WalScanResult): VerifyReport {
+/** The report of a finished scan (also of the parts of a parallel verify, put back together). */
+export function verifyReport(scan: WalScanResult): VerifyReport {
   for (const p of untoldSizeProblems(scan)) {
     scan.problems.push(p)
     scan.verdict = worst(scan.verdict, p.severity)

@@ -1,0 +1,31 @@
+// One worker of a parallel verify (parallel-verify.ts): scans the segments it
+// is given with scanWal, exactly as a single-threaded verify would, and posts
+// each finished segment (for progress) and then the whole result.
+import {parentPort, workerData} from 'node:worker_threads'
+import {scanWal} from './scan.js'
+
+interface Job {
+  input: string
+  ids: number[]
+  nowUs: bigint
+  clockSkewUs?: bigint
+  settleTries?: number
+  settleMs?: number
+}
+
+const job = workerData as Job
+try {
+  const result = scanWal(job.input, {
+    segments: new Set(job.ids),
+    nowUs: job.nowUs,
+    clockSkewUs: job.clockSkewUs,
+    settleTries: job.settleTries,
+    settleMs: job.settleMs,
+    onSegmentEnd: (s) => parentPort!.postMessage({type: 'segment', size: s.size}),
+  })
+  // Errors do not survive the structured clone as WalErrors; verify reports them as problems anyway.
+  parentPort!.postMessage({type: 'done', result: {...result, unreadable: result.unreadable.map((e) => ({message: e.message, exitCode: e.exitCode}))}})
+} catch (error) {
+  const e = error as Error & {exitCode?: number; file?: string; offset?: number; segment?: number}
+  parentPort!.postMessage({type: 'error', error: {message: e.message, exitCode: e.exitCode, file: e.file, offset: e.offset, segment: e.segment, stack: e.stack}})
+}
