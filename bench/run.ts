@@ -8,6 +8,7 @@ import {coreBenches, crcSwitchBench, faultBench, scanBenches} from './core.js'
 import {coldStartBench, durableBench, stdinBench, verifyBigBench} from './cli.js'
 import {Figure, printTable, removeTemps, ROOT} from './lib.js'
 import {archiveBench} from './archive.js'
+import {verifyRecordsBench} from './verify.js'
 import {appendBench} from './append.js'
 
 const only = process.argv.slice(2)
@@ -40,6 +41,7 @@ try {
   await section('append', () => appendBench(Number(process.env.WALCTL_BENCH_APPEND_REPEATS ?? 3), figures))
   await section('stdin', () => stdinBench(3, figures))
   await section('verify1g', () => verifyBigBench(3, figures))
+  await section('verify64', () => verifyRecordsBench(3, figures))
   await section('cold', () => coldStartBench(11, figures))
   await section('durable', () => durableBench(400, 11, figures))
   await section('archive', () => archiveBench(3, figures))
