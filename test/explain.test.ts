@@ -48,7 +48,7 @@ test('a torn last record: the newest segment and offset, the crc problem there, 
   t.is(e.offset, last.offset)
   t.deepEqual(e.found.map((p) => [p.kind, p.offset, p.severity]), [['crc-mismatch', last.offset, 'repairable']])
   t.is(e.verdict, 'repairable')
-  t.deepEqual(e.repair, [`walctl recover ${wal.dir} --dry-run`, `walctl recover ${wal.dir}`, `walctl verify ${wal.dir}`])
+  t.deepEqual(e.repair, [`walctl recover '${wal.dir}' --dry-run`, `walctl recover '${wal.dir}'`, `walctl verify '${wal.dir}'`])
   t.deepEqual(snapshot(wal.dir), before, 'explain changes nothing')
 
   const human = walctl(['explain', wal.dir, msg])
@@ -94,7 +94,7 @@ test('header fields: magic, header size, version name the segment and the field'
   t.is(e.offset, FIELD.headerSize.offset)
   t.deepEqual(e.found.map((p) => p.kind), ['bad-header-size'])
   t.is(e.verdict, 'damaged')
-  t.true(e.repair.includes(`walctl recover ${wal.dir} --dry-run --mode point-in-time`))
+  t.true(e.repair.includes(`walctl recover '${wal.dir}' --dry-run --mode point-in-time`))
 })
 
 test('segment full: no damage; a record larger than any segment can hold is named as such', (t) => {

@@ -6,6 +6,7 @@ import {ExitCode, WalError} from '../errors.js'
 import {FIELD, maxPayloadSize, nowMicros, SegmentHeader} from '../format/format.js'
 import {segmentFileName} from '../format/names.js'
 import {Problem, ProblemKind, scanWal, SegmentSummary, Verdict} from '../read/scan.js'
+import {shellPath} from '../fs/quote.js'
 import {KNOWN_MESSAGES, parseShardexMessage, ShardexMessage, ShardexMessageKind} from './shardex-messages.js'
 
 export interface Explanation {
@@ -71,7 +72,7 @@ export function explainShardexError(input: string, message: string, options: Exp
   if (!parsed) {
     throw new WalError(ExitCode.USAGE, `not a Shardex WAL error message walctl knows: ${JSON.stringify(message.slice(0, 200))}; known: ${KNOWN_MESSAGES.join('; ')}`)
   }
-  const quote = options.quote ?? singleQuote
+  const quote = options.quote ?? shellPath
   const headers = new Map<number, SegmentHeader | undefined>()
   const starts = new Map<number, Set<number>>()
   const scan = scanWal(input, {
@@ -193,8 +194,4 @@ function repairFor(parsed: ShardexMessage, seg: SegmentSummary, found: Problem[]
     return {repair: [], advice: `configure Shardex with the WAL's segment size (${seg.size} bytes), or start a new WAL at the other size`}
   }
   return {repair: [], advice: 'walctl finds the WAL clean now: nothing to repair'}
-}
-
-function singleQuote(p: string): string {
-  return /^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replaceAll("'", "'\\''")}'`
 }
