@@ -54,15 +54,8 @@ export interface ActionReport {
   why: string[]
 }
 
-export interface ModeSummary {
-  mode: RecoverMode
-  possible: boolean
-  reason?: string
-  keptRecords: number
-  droppedRecords: number
-  loss: Loss
-  changes: number
-}
+/** What a mode would do, as reported: its outcome with the number of segments it changes instead of the actions. */
+export type ModeSummary = Omit<ModeOutcome, 'actions'> & {changes: number}
 
 export interface RecoverResult {
   dir: string
