@@ -30,6 +30,8 @@ export interface WalErrorOptions {
 
 export class WalError extends Error {
   readonly exitCode: number
+  /** The message without the file and offset in front, to build the same error again elsewhere. */
+  readonly reason: string
   readonly file?: string
   readonly segment?: number
   readonly offset?: number
@@ -38,6 +40,7 @@ export class WalError extends Error {
     super(composeMessage(reason, options), options.cause === undefined ? undefined : {cause: options.cause})
     this.name = 'WalError'
     this.exitCode = exitCode
+    this.reason = reason
     this.file = options.file
     this.segment = options.segment
     this.offset = options.offset

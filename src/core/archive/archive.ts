@@ -14,8 +14,9 @@ import {nominalSegmentSize} from '../read/scan.js'
 import {walctlVersion} from '../version.js'
 import {FileStore} from './file-store.js'
 import {CurrentSegment, currentObjectName, emptyManifest, Manifest, ManifestSegment, parseManifest} from './manifest.js'
-import {isoMicros, segmentInfo, statMode} from './segment-info.js'
-import {ArchiveStore, MANIFEST_NAME} from './store.js'
+import {SegmentInfo, segmentInfo, statMode} from './segment-info.js'
+import {formatMicros} from '../format/header-check.js'
+import {ArchiveStore, Digests, MANIFEST_NAME} from './store.js'
 
 export interface ArchiveOptions {
   /** Also ship the newest segment's prefix of valid records (when it changed since the last time). */
@@ -176,12 +177,7 @@ async function shipCurrent(store: ArchiveStore, manifest: Manifest, s: SegmentFi
   try {
     const st = fs.fstatSync(fd)
     const digests = await store.put(object, fd, info.cleanEnd, {throttle})
-    entry = {
-      id: s.id, name: s.name, object, size: st.size, bytes: info.cleanEnd, sha256: digests.sha256, crc32: digests.crc32,
-      createdAt: isoMicros(info.createdAtUs), createdAtUs: String(info.createdAtUs), modifiedAt: isoMicros(info.modifiedAtUs), modifiedAtUs: String(info.modifiedAtUs),
-      records: info.records, firstRecord: info.firstRecord, lastRecord: info.lastRecord, cleanEnd: info.cleanEnd, verdict: info.verdict,
-      ...statMode(st), archivedAt: new Date().toISOString(),
-    }
+    entry = {...manifestEntry(s, st, info, digests), object, bytes: info.cleanEnd}
   } finally {
     fs.closeSync(fd)
   }
@@ -197,26 +193,31 @@ async function shipSegment(store: ArchiveStore, s: SegmentFile, before: number, 
     const st = fs.fstatSync(fd)
     const info = segmentInfo(s.path, s.id)
     const digests = await store.put(s.name, fd, st.size, {throttle, onBytes: (n) => onProgress?.(before + n, total)})
-    return {
-      id: s.id,
-      name: s.name,
-      size: st.size,
-      sha256: digests.sha256,
-      crc32: digests.crc32,
-      createdAt: isoMicros(info.createdAtUs),
-      createdAtUs: String(info.createdAtUs),
-      modifiedAt: isoMicros(info.modifiedAtUs),
-      modifiedAtUs: String(info.modifiedAtUs),
-      records: info.records,
-      firstRecord: info.firstRecord,
-      lastRecord: info.lastRecord,
-      cleanEnd: info.cleanEnd,
-      verdict: info.verdict,
-      ...statMode(st),
-      archivedAt: new Date().toISOString(),
-    }
+    return manifestEntry(s, st, info, digests)
   } finally {
     fs.closeSync(fd)
+  }
+}
+
+/** What the manifest says of a segment file just stored: its stat, its scan and the stored object's checksums. */
+function manifestEntry(s: SegmentFile, st: fs.Stats, info: SegmentInfo, digests: Digests): ManifestSegment {
+  return {
+    id: s.id,
+    name: s.name,
+    size: st.size,
+    sha256: digests.sha256,
+    crc32: digests.crc32,
+    createdAt: formatMicros(info.createdAtUs),
+    createdAtUs: String(info.createdAtUs),
+    modifiedAt: formatMicros(info.modifiedAtUs),
+    modifiedAtUs: String(info.modifiedAtUs),
+    records: info.records,
+    firstRecord: info.firstRecord,
+    lastRecord: info.lastRecord,
+    cleanEnd: info.cleanEnd,
+    verdict: info.verdict,
+    ...statMode(st),
+    archivedAt: new Date().toISOString(),
   }
 }
 

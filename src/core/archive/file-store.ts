@@ -8,7 +8,7 @@ import {crc32} from 'node:zlib'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from '../errors.js'
-import {fsyncDir} from '../fs/files.js'
+import {fsyncDir, removeQuietly} from '../fs/files.js'
 import {makeDirs} from '../fs/owner.js'
 import {checkDirOrAbsent, createExclusive, lstatOrUndefined, notRegular, openForReading, unlinkRegular} from '../fs/safe-open.js'
 import {Digester} from './digest.js'
@@ -205,14 +205,6 @@ export function realDirectory(dir: string, what: string, create: boolean): boole
   if (!create) throw new WalError(ExitCode.NO_INPUT, `no such ${what}`, {file: dir})
   makeDirs(dir, {mode: DIR_MODE}, `create the ${what}`)
   return false
-}
-
-function removeQuietly(file: string): void {
-  try {
-    fs.unlinkSync(file)
-  } catch {
-    // Ours and temporary: a later archive removes it if it stays.
-  }
 }
 
 /** A regular file's bytes, 1 MiB at a time; opened without following a link and never blocking on a FIFO. */

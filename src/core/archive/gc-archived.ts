@@ -3,9 +3,7 @@
 // pg_archivecleanup trusts only what archive status confirms. A segment not
 // archived, or archived with other bytes, stops the count: gc never removes
 // it or anything after it.
-import * as fs from 'node:fs'
-import {openForReading} from '../fs/safe-open.js'
-import {createHash} from 'node:crypto'
+import {hashFile} from '../fs/files.js'
 import {SegmentFile} from '../read/directory.js'
 import {loadManifest} from './archive.js'
 import {ArchiveStore} from './store.js'
@@ -17,25 +15,8 @@ export async function archivedPrefix(segments: readonly SegmentFile[], store: Ar
   for (const s of segments) {
     const listed = byName.get(s.name)
     if (!listed) return {count, stoppedAt: `${s.name} is not in the archive ${store.url}`}
-    if (listed.size !== s.size || sha256Of(s.path) !== listed.sha256) return {count, stoppedAt: `${s.name} differs from its archived copy in ${store.url}`}
+    if (listed.size !== s.size || hashFile(s.path).sha256 !== listed.sha256) return {count, stoppedAt: `${s.name} differs from its archived copy in ${store.url}`}
     count++
   }
   return {count}
-}
-
-function sha256Of(file: string): string {
-  const hash = createHash('sha256')
-  const fd = openForReading(file)
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20)
-    for (let pos = 0; ; ) {
-      const n = fs.readSync(fd, buf, 0, buf.length, pos)
-      if (n === 0) break
-      hash.update(buf.subarray(0, n))
-      pos += n
-    }
-  } finally {
-    fs.closeSync(fd)
-  }
-  return hash.digest('hex')
 }

@@ -8,7 +8,7 @@ import {randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, WalError} from '../errors.js'
-import {fsyncDir} from '../fs/files.js'
+import {fsyncDir, writeZeros} from '../fs/files.js'
 import {listWal} from '../read/directory.js'
 import {formatPosition, parsePosition, Position} from '../format/names.js'
 import {scanWal} from '../read/scan.js'
@@ -138,8 +138,7 @@ async function download(store: ArchiveStore, s: Entry, dir: string, onBytes: (n:
     if (pos !== stored) throw mismatch(store, object, `it is ${pos} bytes, the manifest lists ${stored}`)
     if (d.sha256 !== s.sha256) throw mismatch(store, object, `its sha256 is ${d.sha256}, the manifest lists ${s.sha256}`)
     // A current segment's prefix: the rest of the segment is zeros, written out (not a hole) like every segment walctl makes.
-    const zeros = Buffer.alloc(Math.min(1 << 20, Math.max(1, s.size - pos)))
-    for (; pos < s.size; ) pos += fs.writeSync(fd, zeros, 0, Math.min(zeros.length, s.size - pos), pos)
+    writeZeros(fd, pos, s.size)
     fs.fchmodSync(fd, mode)
     if (process.getuid?.() === 0 && s.uid !== undefined && s.gid !== undefined) fs.fchownSync(fd, s.uid, s.gid)
     fs.fsyncSync(fd)
@@ -177,8 +176,7 @@ function cutAfter(file: string, s: Entry, at: Position, object: string): {segmen
   }
   const fd = openNoFollow(file, O_RDWR, 'cut the restored segment')
   try {
-    const zeros = Buffer.alloc(Math.min(1 << 20, Math.max(1, s.size - end)))
-    for (let pos = end; pos < s.size; ) pos += fs.writeSync(fd, zeros, 0, Math.min(zeros.length, s.size - pos), pos)
+    writeZeros(fd, end, s.size)
     fs.fsyncSync(fd)
   } finally {
     fs.closeSync(fd)

@@ -1,7 +1,6 @@
 // What the manifest says about one segment file, from one read-only scan of
 // it: header timestamps, records, first and last record positions, verdict.
 import * as fs from 'node:fs'
-import {formatMicros} from '../format/header-check.js'
 import {Position} from '../format/names.js'
 import {scanWal} from '../read/scan.js'
 import {positionOrNull} from './manifest.js'
@@ -37,10 +36,6 @@ export function segmentInfo(file: string, id: number): SegmentInfo {
     cleanEnd: s?.cleanEnd ?? 0,
     verdict: scan.verdict,
   }
-}
-
-export function isoMicros(us: bigint): string {
-  return formatMicros(us)
 }
 
 export function statMode(st: fs.Stats): {mode: number; uid: number; gid: number} {

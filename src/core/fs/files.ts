@@ -1,11 +1,11 @@
 // The file pipeline: durable, atomic creation of segment files and the small
 // fs helpers around it (as etcd's file_pipeline.go and fileutil).
-import {randomBytes} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from '../errors.js'
 import {applyOwnership, ownershipOf} from './owner.js'
-import {checkRegularOrAbsent, createExclusive, NOFOLLOW, lstatOrUndefined, notRegular, unlinkRegular} from './safe-open.js'
+import {checkRegularOrAbsent, createExclusive, NOFOLLOW, lstatOrUndefined, notRegular, openNoFollow, unlinkRegular} from './safe-open.js'
 
 export const TEMP_SUFFIX = '.tmp'
 const ZERO_CHUNK = 1024 * 1024
@@ -81,11 +81,7 @@ export function createFileAtomic(target: string, head: Uint8Array, size: number,
   const {temp, fd, warnings} = createTempFor(target, options, size)
   try {
     fs.writeSync(fd, head, 0, head.length, 0)
-    const zeros = Buffer.alloc(Math.min(ZERO_CHUNK, size))
-    for (let pos = head.length; pos < size; ) {
-      const n = Math.min(zeros.length, size - pos)
-      pos += fs.writeSync(fd, zeros, 0, n, pos)
-    }
+    writeZeros(fd, head.length, size)
     fs.fsyncSync(fd)
   } catch (error) {
     fs.closeSync(fd)
@@ -217,7 +213,7 @@ export function processRuns(pid: number): boolean {
 }
 
 /** Removes a temporary file of our own (made by tempNameFor); anything but a regular file is left. */
-function removeQuietly(file: string): void {
+export function removeQuietly(file: string): void {
   try {
     unlinkRegular(file, 'remove a temporary file')
   } catch {
@@ -246,4 +242,36 @@ export function copyFd(src: number, out: number): void {
     for (let done = 0; done < got.length; ) done += fs.writeSync(out, got, done, got.length - done, pos + done)
     pos += got.length
   }
+}
+
+const CHUNK = 1 << 20
+
+/** Reads the open file `fd` from its start, a megabyte at a time, handing each chunk to `each`. Returns the size read. */
+export function eachChunk(fd: number, each: (chunk: Buffer, at: number) => void): number {
+  const buf = Buffer.allocUnsafe(CHUNK)
+  let pos = 0
+  for (;;) {
+    const got = readAt(fd, pos, buf.length, buf)
+    if (got.length === 0) return pos
+    each(got, pos)
+    pos += got.length
+  }
+}
+
+/** The SHA-256 (hex) and size of a regular file, read without following a link. */
+export function hashFile(file: string, action = 'read'): {sha256: string; size: number; st: fs.Stats} {
+  const fd = openNoFollow(file, fs.constants.O_RDONLY, action)
+  try {
+    const hash = createHash('sha256')
+    const size = eachChunk(fd, (chunk) => hash.update(chunk))
+    return {sha256: hash.digest('hex'), size, st: fs.fstatSync(fd)}
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/** Writes zeros over `[from, to)` of the open file `fd`, a megabyte at a time: real blocks, not a hole. */
+export function writeZeros(fd: number, from: number, to: number): void {
+  const zeros = Buffer.alloc(Math.min(ZERO_CHUNK, Math.max(1, to - from)))
+  for (let pos = from; pos < to; ) pos += fs.writeSync(fd, zeros, 0, Math.min(zeros.length, to - pos), pos)
 }

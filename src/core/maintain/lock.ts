@@ -104,13 +104,10 @@ export interface AcquireOptions {
 /** A refused acquire: another writer holds the lock. */
 export class LockedError extends WalError {
   readonly holder?: LockHolder
-  /** The message without the file name in front. */
-  readonly reason: string
   constructor(reason: string, file: string, holder?: LockHolder) {
     super(ExitCode.LOCKED, reason, {file})
     this.name = 'LockedError'
     this.holder = holder
-    this.reason = reason
   }
 }
 

@@ -57,14 +57,13 @@ export async function verifyWalParallel(input: string, options: ParallelVerifyOp
 function scanInWorker(file: string, job: object, onSegmentDone?: (size: number) => void): Promise<WalScanResult> {
   return new Promise((resolve, reject) => {
     const w = new Worker(file, {workerData: job})
-    w.on('message', (m: {type: string; size?: number; result?: WalScanResult; error?: {message: string; exitCode?: number; file?: string; offset?: number; segment?: number}}) => {
+    w.on('message', (m: {type: string; size?: number; result?: WalScanResult; error?: {message: string; exitCode?: number; reason?: string; file?: string; offset?: number; segment?: number}}) => {
       if (m.type === 'segment') onSegmentDone?.(m.size!)
       else if (m.type === 'done') resolve(m.result!)
       else if (m.type === 'error') {
         const e = m.error!
         // The worker's WalError, rebuilt: the same one line and exit code as a single-threaded verify.
-        const reason = e.file !== undefined && e.message.startsWith(`${e.file}: `) ? e.message.slice(e.file.length + 2).replace(/^offset \d+: /, '') : e.message
-        reject(e.exitCode === undefined ? new Error(e.message) : new WalError(e.exitCode, reason, {file: e.file, offset: e.offset, segment: e.segment}))
+        reject(e.exitCode === undefined || e.reason === undefined ? new Error(e.message) : new WalError(e.exitCode, e.reason, {file: e.file, offset: e.offset, segment: e.segment}))
       }
     })
     w.on('error', reject)

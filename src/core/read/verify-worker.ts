@@ -26,6 +26,6 @@ try {
   // Errors do not survive the structured clone as WalErrors; verify reports them as problems anyway.
   parentPort!.postMessage({type: 'done', result: {...result, unreadable: result.unreadable.map((e) => ({message: e.message, exitCode: e.exitCode}))}})
 } catch (error) {
-  const e = error as Error & {exitCode?: number; file?: string; offset?: number; segment?: number}
-  parentPort!.postMessage({type: 'error', error: {message: e.message, exitCode: e.exitCode, file: e.file, offset: e.offset, segment: e.segment, stack: e.stack}})
+  const e = error as Error & {exitCode?: number; reason?: string; file?: string; offset?: number; segment?: number}
+  parentPort!.postMessage({type: 'error', error: {message: e.message, exitCode: e.exitCode, reason: e.reason, file: e.file, offset: e.offset, segment: e.segment}})
 }

@@ -13,7 +13,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from '../errors.js'
-import {createFileAtomic, fsyncDir, readAt} from '../fs/files.js'
+import {createFileAtomic, eachChunk, fsyncDir} from '../fs/files.js'
 import {walctlVersion} from '../version.js'
 import {applyOwnership, dirModeWithin, isRoot, makeDirs, MakeDirOptions} from '../fs/owner.js'
 import {createExclusive, openForReading} from '../fs/safe-open.js'
@@ -59,32 +59,6 @@ export interface Original {
 
 export function originalOf(st: fs.Stats, sha256: string, size = st.size): Original {
   return {size, mode: (st.mode & 0o7777).toString(8).padStart(4, '0'), uid: st.uid, gid: st.gid, sha256}
-}
-
-const CHUNK = 1 << 20
-
-/** Reads the open file `fd` from its start, a megabyte at a time, handing each chunk to `each`. Returns the size read. */
-export function eachChunk(fd: number, each: (chunk: Buffer, at: number) => void): number {
-  const buf = Buffer.allocUnsafe(CHUNK)
-  let pos = 0
-  for (;;) {
-    const got = readAt(fd, pos, buf.length, buf)
-    if (got.length === 0) return pos
-    each(got, pos)
-    pos += got.length
-  }
-}
-
-/** The SHA-256 (hex) and size of a regular file, read without following a link. */
-export function hashFile(file: string, action = 'read'): {sha256: string; size: number; st: fs.Stats} {
-  const fd = openForReading(file, action)
-  try {
-    const hash = createHash('sha256')
-    const size = eachChunk(fd, (chunk) => hash.update(chunk))
-    return {sha256: hash.digest('hex'), size, st: fs.fstatSync(fd)}
-  } finally {
-    fs.closeSync(fd)
-  }
 }
 
 /** Who wrote a report, with what, where and when: enough for an operator to tell one run from another. */
