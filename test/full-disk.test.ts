@@ -143,3 +143,28 @@ test.serial('a sparse segment whose size is not a whole number of pages is alloc
   t.is(fs.statSync(seg).size, 3 * 4096 + 1000)
   t.is(walctl(['verify', wal, '-q']).code, 0)
 })
+
+test('a disk too full for the lock\'s few bytes: every writer refuses with one line, and no lock file, empty or not, is left', (t) => {
+  const disk = smallDisk(t)
+  const wal = path.join(disk, 'wal')
+  t.is(walctl(['init', wal, '--segment-size', '64KiB']).code, 0)
+  t.is(walctl(['append', wal, 'before the disk filled']).code, 0)
+  // Fill every block that is left.
+  const fd = fs.openSync(path.join(disk, 'filler'), 'w')
+  try {
+    const chunk = Buffer.alloc(4096, 1)
+    for (;;) fs.writeSync(fd, chunk)
+  } catch (error) {
+    t.is((error as NodeJS.ErrnoException).code, 'ENOSPC')
+  } finally {
+    fs.closeSync(fd)
+  }
+  const before = fs.readFileSync(path.join(wal, 'wal_000001.log'))
+  for (const args of [['append', wal, 'x'], ['rotate', wal], ['recover', wal], ['gc', wal, '--keep', '1']]) {
+    const r = walctl(args)
+    t.true(r.code === 73 || r.code === 74, `${args[0]}: exit ${r.code} ${r.stderr}`)
+    t.regex(r.stderr, /^walctl: [^\n]*\.walctl\.lock[^\n]*no space left on device\n$/, args[0])
+    t.deepEqual(fs.readdirSync(wal).sort(), ['wal_000001.log'], `${args[0]} leaves no lock and no temporary`)
+  }
+  t.true(fs.readFileSync(path.join(wal, 'wal_000001.log')).equals(before))
+})
