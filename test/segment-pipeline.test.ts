@@ -221,3 +221,37 @@ test('verify tells a segment a live walctl is preparing from a temporary a dead 
   t.regex(messages.get(live) ?? '', new RegExp(`^a segment walctl \\(pid ${process.pid}\\) is preparing or creating, not yet part of the WAL`))
   t.regex(messages.get(dead) ?? '', /^temporary file left by an interrupted walctl .*the next walctl writer removes it$/)
 })
+
+/** Descriptors this process holds on files of `dir` (segments, temporaries). */
+function openIn(dir: string): string[] {
+  const out: string[] = []
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      const target = fs.readlinkSync(`/proc/self/fd/${fd}`)
+      if (path.dirname(target) === dir) out.push(path.basename(target))
+    } catch {
+      // Closed meanwhile (the readdir's own descriptor).
+    }
+  }
+  return out.sort()
+}
+
+test('a filled segment is synced off the append path: a sync waits for it, and a long writer holds no descriptor per segment it filled', (t) => {
+  const wal = path.join(tempDir('walctl-pipeline-'), 'wal')
+  const m = WalManager.init(wal, {segmentSize: MiB})
+  const record = Buffer.alloc(1000, 7)
+  let last = 1
+  for (let i = 0; i < 20_000; i++) last = m.append(record).segment
+  t.true(last >= 19, `${last} segments`)
+  // The current segment, the one being prepared and at most a couple of seals still running; never one per filled segment.
+  const during = openIn(wal)
+  t.true(during.length <= 4, during.join(' '))
+  m.sync()
+  const after = openIn(wal)
+  t.deepEqual(after.filter((n) => n !== path.basename(m.current().path) && !TEMP.test(n)), [], 'every seal ended and its descriptor closed once sync returned')
+  m.close()
+  t.deepEqual(openIn(wal), [])
+  const v = verifyWal(wal, {settleTries: 0})
+  t.is(v.verdict, 'clean')
+  t.is(v.records, 20_000)
+})

@@ -140,8 +140,9 @@ export class WalManager {
     return {segment: seg.id, offset: seg.appendRange(data, 0, length)}
   }
 
-  /** Syncs the current segment: every record appended so far is durable once this returns. */
+  /** Every record appended so far is durable once this returns: the segments rotated out (their seals), then the current one. */
   sync(): void {
+    this.pipeline?.waitSeals()
     this.cur?.sync()
   }
 
@@ -154,9 +155,16 @@ export class WalManager {
     const last = this.listing.segments.at(-1)
     const nextId = (last?.id ?? 0) + 1
     if (nextId > MAX_SEGMENT_ID) throw new WalError(ExitCode.CANT_CREATE, `segment ids are exhausted (the highest is ${MAX_SEGMENT_ID})`, {file: this.dir})
-    // The old segment's records must be durable before anything lands in the new one.
-    this.cur?.close()
+    // The old segment is made durable off the append path (the pipeline's seal); sync and close wait for it,
+    // so nothing acknowledged depends on it. Without a pipeline (small segments) it is synced here.
+    const old = this.cur
     this.cur = undefined
+    if (old && this.pipeline) {
+      const fd = old.detach()
+      if (fd >= 0) this.pipeline.seal(fd, old.path)
+    } else {
+      old?.close()
+    }
     this.removeDeadTemporaries()
     // The new segment is the service's as much as the old ones: same owner, group and mode as the newest.
     const prepared = this.pipeline?.take(nextId)

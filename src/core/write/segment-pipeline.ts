@@ -5,8 +5,10 @@
 // (files.ts installPrepared) instead of writing the whole segment in the
 // append path. The append loop is synchronous, so the worker is driven
 // through shared memory (Atomics), not through the event loop.
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {Worker} from 'node:worker_threads'
+import {ExitCode, fsError} from '../errors.js'
 import {CreateFileOptions, createTempFor, discardTemp, TempFile} from '../fs/files.js'
 import {segmentFileName} from '../format/names.js'
 
@@ -27,22 +29,26 @@ const START_TIMEOUT_MS = 10_000
 const JOB_TIMEOUT_MS = 600_000
 
 // Plain CommonJS run with eval, so that the thread loads nothing but node:fs
-// (no TypeScript loader, no module graph). For each job, in order, it writes
-// zeros from `from` to `size` a megabyte at a time, checking for a cancel
-// between writes, fsyncs and says how it went in the job's shared state.
+// (no TypeScript loader, no module graph). Jobs run in order. A preparation
+// writes zeros from \`from\` to \`size\` a megabyte at a time, checking for a
+// cancel between writes, and fsyncs; a seal fdatasyncs a rotated-out segment.
+// Each says how it went in its own shared state.
 const WORKER = `
 const {parentPort} = require('node:worker_threads')
 const fs = require('node:fs')
 const zeros = Buffer.alloc(1 << 20)
-parentPort.on('message', ({fd, from, size, state: st}) => {
+parentPort.on('message', ({fd, from, size, seal, state: st}) => {
   Atomics.store(st, ${TAKEN}, 1)
   let result = ${DONE}
   try {
-    for (let pos = from; pos < size; ) {
-      if (Atomics.load(st, ${CANCEL}) === 1) { result = ${FAILED}; break }
-      pos += fs.writeSync(fd, zeros, 0, Math.min(zeros.length, size - pos), pos)
+    if (seal) fs.fdatasyncSync(fd)
+    else {
+      for (let pos = from; pos < size; ) {
+        if (Atomics.load(st, ${CANCEL}) === 1) { result = ${FAILED}; break }
+        pos += fs.writeSync(fd, zeros, 0, Math.min(zeros.length, size - pos), pos)
+      }
+      if (result === ${DONE}) fs.fsyncSync(fd)
     }
-    if (result === ${DONE}) fs.fsyncSync(fd)
   } catch {
     result = ${FAILED}
   }
@@ -53,6 +59,17 @@ parentPort.on('message', ({fd, from, size, state: st}) => {
 
 interface Job extends TempFile {
   id: number
+}
+
+/** A rotated-out segment being made durable: its descriptor, open until the seal ends. */
+interface Seal {
+  fd: number
+  file: string
+  state: Int32Array
+}
+
+function newState(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(12))
 }
 
 /**
@@ -85,8 +102,10 @@ function sharedThread(): Worker {
 }
 
 export class SegmentPipeline {
-  private readonly state = new Int32Array(new SharedArrayBuffer(12))
+  private readonly state = newState()
   private job: Job | undefined
+  /** Seals not yet seen to end, oldest first. */
+  private seals: Seal[] = []
   /** Set once a job was abandoned: the thread may still take it and write this state, so no other job is given out. */
   private disabled = false
 
@@ -138,31 +157,75 @@ export class SegmentPipeline {
     return undefined
   }
 
-  /** Stops any preparation and removes its temporary. */
-  close(): void {
-    const job = this.job
-    if (job) {
-      Atomics.store(this.state, CANCEL, 1)
-      const result = this.finish()
-      this.job = undefined
-      this.drop(job, result)
+  /**
+   * Makes a rotated-out segment durable off the append path: `fd` (the
+   * segment's, handed over by WalSegment.detach) is fdatasynced by the thread
+   * while appends go on in the next segment. What is acknowledged stays
+   * durable: sync and close wait for every seal first (waitSeals). Without a
+   * thread the seal is made here and now.
+   */
+  seal(fd: number, file: string): void {
+    this.reap()
+    const state = newState()
+    try {
+      if (this.disabled) throw new Error('no thread')
+      const worker = sharedThread()
+      Atomics.store(state, STATE, BUSY)
+      pending.add(state)
+      worker.postMessage({fd, seal: true, state})
+      this.seals.push({fd, file, state})
+    } catch {
+      pending.delete(state)
+      sealHere({fd, file, state})
     }
   }
 
-  /** Waits for the job to end; BUSY when the thread never took it or never ended it (it is then told to stop). */
-  private finish(): number {
-    const started = Date.now()
-    while (Atomics.load(this.state, STATE) === BUSY) {
-      if (Date.now() - started > (Atomics.load(this.state, TAKEN) === 0 ? START_TIMEOUT_MS : JOB_TIMEOUT_MS)) {
-        Atomics.store(this.state, CANCEL, 1)
-        return BUSY
+  /**
+   * Returns once every segment rotated out so far is durable: the thread's
+   * seals waited for, and any that failed or never ran made here (an fdatasync
+   * that fails here too is the caller's error: exit 74, nothing acknowledged).
+   */
+  waitSeals(): void {
+    while (this.seals.length > 0) {
+      const seal = this.seals[0]
+      const result = finish(seal.state)
+      this.seals.shift()
+      if (result === DONE) closeQuietly(seal.fd)
+      else if (result === FAILED) sealHere(seal)
+      else {
+        // The thread never ended it: it may still be about to fdatasync this descriptor, so it is left open.
+        this.disabled = true
+        syncOrThrow(seal.fd, seal.file)
       }
-      Atomics.wait(this.state, STATE, BUSY, 100)
     }
-    const result = Atomics.load(this.state, STATE)
-    Atomics.store(this.state, STATE, IDLE)
-    pending.delete(this.state)
-    return result
+  }
+
+  /** Stops any preparation and removes its temporary; waits for the seals (see waitSeals). */
+  close(): void {
+    const job = this.job
+    try {
+      if (job) {
+        Atomics.store(this.state, CANCEL, 1)
+        const result = this.finish()
+        this.job = undefined
+        this.drop(job, result)
+      }
+    } finally {
+      this.waitSeals()
+    }
+  }
+
+  /** Closes the descriptors of seals already ended, so that a long writer does not hold one per segment it filled. */
+  private reap(): void {
+    while (this.seals.length > 0 && Atomics.load(this.seals[0].state, STATE) === DONE) {
+      const seal = this.seals.shift()!
+      pending.delete(seal.state)
+      closeQuietly(seal.fd)
+    }
+  }
+
+  private finish(): number {
+    return finish(this.state)
   }
 
   /** Removes a temporary not to be used; its fd stays open if the thread may still write to it, lest it write into a reused fd. */
@@ -173,5 +236,46 @@ export class SegmentPipeline {
     } else {
       discardTemp(job)
     }
+  }
+}
+
+/** Waits for a job to end; BUSY when the thread never took it or never ended it (it is then told to stop). */
+function finish(state: Int32Array): number {
+  const started = Date.now()
+  while (Atomics.load(state, STATE) === BUSY) {
+    if (Date.now() - started > (Atomics.load(state, TAKEN) === 0 ? START_TIMEOUT_MS : JOB_TIMEOUT_MS)) {
+      Atomics.store(state, CANCEL, 1)
+      return BUSY
+    }
+    Atomics.wait(state, STATE, BUSY, 100)
+  }
+  const result = Atomics.load(state, STATE)
+  Atomics.store(state, STATE, IDLE)
+  pending.delete(state)
+  return result
+}
+
+function syncOrThrow(fd: number, file: string): void {
+  try {
+    fs.fdatasyncSync(fd)
+  } catch (error) {
+    throw fsError(error, file, 'fdatasync', ExitCode.IO)
+  }
+}
+
+/** A seal made in this thread: fdatasync, then the descriptor closed whatever happened. */
+function sealHere(seal: Seal): void {
+  try {
+    syncOrThrow(seal.fd, seal.file)
+  } finally {
+    closeQuietly(seal.fd)
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd)
+  } catch {
+    // Already closed.
   }
 }

@@ -27,6 +27,8 @@ const ZERO_CHUNK = 1024 * 1024
  */
 const MADV_POPULATE_WRITE = 23
 const MADV_POPULATE_READ = 22
+/** madvise(MADV_DONTNEED) on a shared file mapping: unmaps its pages (dirty ones stay dirty in the page cache). */
+const MADV_DONTNEED = 4
 const POPULATE_FIRST = 256 * 1024
 const POPULATE_MAX = 8 * 1024 * 1024
 
@@ -115,6 +117,8 @@ export class WalSegment {
   /** Damage found past the clean end on a read-only open (a read-write open refuses it). */
   readonly damage: DamagedRegion[]
   private map: Buffer | undefined
+  /** Kept open while writable: what a background fdatasync (detach) needs, with no second open by name. -1 once closed or read-only. */
+  private fd: number
   /** The mapping as a DataView: record headers and the CRC's 32-bit reads. */
   private view: DataView | undefined
   private wp: number
@@ -128,9 +132,10 @@ export class WalSegment {
   private watermark = Number.POSITIVE_INFINITY
   private onWatermark: (() => void) | undefined
 
-  private constructor(file: string, id: number, map: Buffer, header: SegmentHeader, writePointer: number, readOnly: boolean, damage: DamagedRegion[]) {
+  private constructor(file: string, id: number, fd: number, map: Buffer, header: SegmentHeader, writePointer: number, readOnly: boolean, damage: DamagedRegion[]) {
     this.path = file
     this.id = id
+    this.fd = fd
     this.map = map
     this.view = new DataView(map.buffer, map.byteOffset, map.length)
     this.capacity = map.length
@@ -222,9 +227,12 @@ export class WalSegment {
         const d = scan.damage[0]
         throw new CorruptionError(`${d.kind}: ${d.message}; refusing to append after damage (run 'walctl verify' and 'walctl recover')`, {file, offset: d.offset, segment: id})
       }
-      return new WalSegment(file, id, map, header, scan.cleanEnd, readOnly, scan.damage)
-    } finally {
+      const seg = new WalSegment(file, id, readOnly ? -1 : fd, map, header, scan.cleanEnd, readOnly, scan.damage)
+      if (readOnly) fs.closeSync(fd)
+      return seg
+    } catch (error) {
       fs.closeSync(fd)
+      throw error
     }
   }
 
@@ -339,9 +347,51 @@ export class WalSegment {
   /** Syncs and drops the mapping; it is unmapped once the Buffer is collected. */
   close(): void {
     if (!this.map) return
-    this.sync()
+    try {
+      this.sync()
+    } finally {
+      this.drop()
+      this.closeFd()
+    }
+  }
+
+  /**
+   * Drops the mapping without syncing it and hands over the open descriptor,
+   * whose fdatasync then makes every record appended here durable (a
+   * rotation's seal, run off the append path by the segment pipeline); -1
+   * when nothing appended is left unsynced. The pages are unmapped first, so
+   * that writeback finds none of this process's to write-protect: a mapped
+   * page costs a TLB shootdown each (an interrupt of the other core, and in a
+   * virtual machine an exit), the most of a rotation's msync here.
+   */
+  detach(): number {
+    if (!this.map) return -1
+    const unsynced = !this.readOnly && this.wp !== this.syncedTo
+    try {
+      if (unsynced) mmap.advise(this.map, MADV_DONTNEED as never)
+    } catch {
+      // Pages stay mapped: writeback then write-protects them one by one, slower but the same.
+    }
+    this.drop()
+    if (!unsynced) {
+      this.closeFd()
+      return -1
+    }
+    const fd = this.fd
+    this.fd = -1
+    return fd
+  }
+
+  private drop(): void {
     this.map = undefined
     this.view = undefined
     this.checkAt = -1
+  }
+
+  private closeFd(): void {
+    if (this.fd < 0) return
+    const fd = this.fd
+    this.fd = -1
+    fs.closeSync(fd)
   }
 }
