@@ -12,6 +12,8 @@ export const JS_CRC_MAX = 256
 const TABLE = new Int32Array(256 * 16)
 /** The byte-at-a-time table (the first 256 entries), for loops that step a byte or a few. */
 export const CRC_TABLE = TABLE.subarray(0, 256)
+/** All sixteen, table k at k * 256: entry n is the register after byte n then k zero bytes (the record kernel's copy). */
+export const CRC_TABLES: Int32Array = TABLE
 for (let n = 0; n < 256; n++) {
   let c = n
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1

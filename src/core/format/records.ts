@@ -12,6 +12,7 @@ import {crc32 as crc32Import, crcByte as crcByteImport, crcHex} from './crc.js'
 import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE as RECORD_HEADER_SIZE_IMPORT} from './format.js'
 import {CrcPrefix, shiftZeros as shiftZerosImport} from '../read/crc-range.js'
 import {ByteSource, MemorySource, u32 as u32Import} from '../read/source.js'
+import {kernelFor} from './record-kernel.js'
 
 // Module-local bindings: a loader that turns imports into getters (tsx, under which tests and the bench run)
 // would otherwise pay a property access per use in the loops below.
@@ -54,6 +55,9 @@ export interface RecordScanOptions {
 
 export interface RecordScanResult {
   records: number
+  /** Their payload bytes, and how many of them were found only past damage (counted here, so that a reader needs no visitor for them). */
+  payloadBytes: number
+  resyncedRecords: number
   /** End of the last valid record before any damage: where a writer resumes. */
   cleanEnd: number
   /** End of the last valid record found anywhere, resynced ones included. */
@@ -99,6 +103,8 @@ export class RecordScanner {
   private readonly onDamage?: (region: DamagedRegion) => void
   private off: number
   private records = 0
+  private payloadBytes = 0
+  private resyncedRecords = 0
   private cleanEnd = -1
   private lastRecordEnd: number
   private resynced = false
@@ -146,7 +152,7 @@ export class RecordScanner {
   }
 
   result(): RecordScanResult {
-    return {records: this.records, cleanEnd: this.cleanEnd < 0 ? this.lastRecordEnd : this.cleanEnd, lastRecordEnd: this.lastRecordEnd, damage: this.damage, stopped: this.stopped}
+    return {records: this.records, payloadBytes: this.payloadBytes, resyncedRecords: this.resyncedRecords, cleanEnd: this.cleanEnd < 0 ? this.lastRecordEnd : this.cleanEnd, lastRecordEnd: this.lastRecordEnd, damage: this.damage, stopped: this.stopped}
   }
 
   /** Valid records wholly inside the loaded bytes: the hot path. */
@@ -157,10 +163,43 @@ export class RecordScanner {
     const lim = Math.min(src.end, this.capacity)
     const onRecord = this.onRecord
     const resynced = this.resynced
+    // Bytes read into the record kernel's memory are walked there, a run at a time; each record it stops at
+    // (too long for it, or not valid) is then judged by the loop below, exactly as without it.
+    const kernel = kernelFor(buf)
     let off = this.off
     let records = this.records
     let last = this.lastRecordEnd
+    let payload = this.payloadBytes
     while (off >= base && off + RECORD_HEADER_SIZE <= lim) {
+      if (kernel) {
+        const stop = kernel.run(buf, off - base, lim - base) + base
+        const n = kernel.count
+        if (n > 0) {
+          if (onRecord) {
+            for (let k = 0; k < n; k++) {
+              const i = off - base
+              const length = u32(buf, i)
+              records++
+              payload += length
+              last = off + RECORD_HEADER_SIZE + length
+              if (onRecord(off, length, u32(buf, i + 4), resynced) === false) {
+                this.stopped = true
+                this.finished = true
+                off = last
+                break
+              }
+              off = last
+            }
+            if (this.stopped) break
+          } else {
+            records += n
+            payload += stop - off - n * RECORD_HEADER_SIZE
+            last = stop
+            off = stop
+          }
+          if (off + RECORD_HEADER_SIZE > lim) break
+        }
+      }
       const i = off - base
       const length = u32(buf, i)
       const dataEnd = off + RECORD_HEADER_SIZE + length
@@ -168,6 +207,7 @@ export class RecordScanner {
       const stored = u32(buf, i + 4)
       if (crc32(buf, i + RECORD_HEADER_SIZE, i + RECORD_HEADER_SIZE + length) !== stored) break
       records++
+      payload += length
       last = dataEnd
       if (onRecord && onRecord(off, length, stored, resynced) === false) {
         this.stopped = true
@@ -177,8 +217,10 @@ export class RecordScanner {
       }
       off = dataEnd
     }
+    if (resynced) this.resyncedRecords += records - this.records
     this.off = off
     this.records = records
+    this.payloadBytes = payload
     this.lastRecordEnd = last
   }
 
@@ -237,6 +279,8 @@ export class RecordScanner {
     const computed = src.crc(off + RECORD_HEADER_SIZE, dataEnd)
     if (computed === stored) {
       this.records++
+      this.payloadBytes += length
+      if (this.resynced) this.resyncedRecords++
       this.lastRecordEnd = dataEnd
       this.off = dataEnd
       if (this.onRecord && this.onRecord(off, length, stored, this.resynced) === false) {

@@ -6,6 +6,7 @@ import * as fs from 'node:fs'
 import {crc32 as zlibCrc32} from 'node:zlib'
 import {fsError} from '../errors.js'
 import {readAt} from '../fs/files.js'
+import {kernelBuffer} from '../format/record-kernel.js'
 import {ByteSource, firstNonZero, lastNonZeroEnd, u32} from './source.js'
 
 /** The most bytes of one segment a reader holds at once. */
@@ -24,7 +25,8 @@ export class FileWindow implements ByteSource {
   constructor(private readonly fd: number, readonly size: number, readonly file: string, backing?: Buffer, windowSize = WINDOW_SIZE) {
     this.span = windowSize
     const want = Math.min(size, windowSize)
-    this.buf = backing && backing.length >= want ? backing : Buffer.allocUnsafe(want)
+    // Read where the record kernel can scan it in place.
+    this.buf = backing && backing.length >= want ? backing : kernelBuffer(want)
   }
 
   load(from: number): void {

@@ -15,7 +15,7 @@ import {listWal, resolveWalDir, SegmentFile, StrayFile, strayNoun} from './direc
 import {parseSegmentFileName, segmentFileName} from '../format/names.js'
 import {FileWindow} from './file-window.js'
 import {ByteSource} from './source.js'
-import {DamagedRegion, RecordDamageKind, RecordScanner} from '../format/records.js'
+import {DamagedRegion, RecordDamageKind, RecordScanner, RecordScanResult} from '../format/records.js'
 
 export type DirectoryProblemKind = 'missing-segment' | 'stray-file' | 'no-segments' | 'unreadable-segment'
 export type ProblemKind = HeaderProblemKind | RecordDamageKind | DirectoryProblemKind
@@ -373,18 +373,15 @@ function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSi
   let stopped = false
   const onRecord = options.onRecord
   const payload = new Payload(src)
-  const visit = (offset: number, length: number, crc: number, resynced: boolean): boolean | void => {
-    summary.payloadBytes += length
-    if (resynced) summary.resyncedRecords++
-    if (onRecord) {
-      payload.offset = offset
-      payload.length = length
-      if (onRecord(file.id, payload, offset, length, crc, resynced) === false) {
-        stopped = true
-        return false
-      }
+  // Only a caller that looks at records gets a call per record: counting them is the scanner's (see RecordScanResult).
+  const visit = onRecord && ((offset: number, length: number, crc: number, resynced: boolean): boolean | void => {
+    payload.offset = offset
+    payload.length = length
+    if (onRecord(file.id, payload, offset, length, crc, resynced) === false) {
+      stopped = true
+      return false
     }
-  }
+  })
   let pending: DamagedRegion[] = []
   let reported = 0
   const report = (d: DamagedRegion): void => {
@@ -408,6 +405,11 @@ function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSi
   while (!scanner.run(true)) yield
   let result = scanner.result()
   let records = result.records
+  const count = (r: RecordScanResult): void => {
+    summary.payloadBytes += r.payloadBytes
+    summary.resyncedRecords += r.resyncedRecords
+  }
+  count(result)
   // A record being written looks like a torn tail: data and crc land before the length. Wait for it.
   const tries = isNewest ? options.settleTries ?? DEFAULT_SETTLE_TRIES : 0
   for (let attempt = 1; attempt <= tries && !stopped && !result.stopped && reported === 0 && pending.length === 1; attempt++) {
@@ -422,6 +424,7 @@ function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSi
     while (!scanner.run(true)) yield
     result = scanner.result()
     records += result.records
+    count(result)
   }
   for (const d of pending) report(d)
   summary.records = records
