@@ -73,8 +73,12 @@ export interface WalScanVisitor {
 export interface WalScanOptions extends WalScanVisitor {
   nowUs?: bigint
   clockSkewUs?: bigint
-  /** Only these segment ids (directory problems between them are still reported). */
-  segments?: ReadonlySet<number>
+  /**
+   * Only these segment ids (directory problems between them are still
+   * reported). Asked once per segment, in order, just before it is scanned: a
+   * parallel verify claims segments through it (read/segment-claims.ts).
+   */
+  segments?: Pick<ReadonlySet<number>, 'has'>
   /**
    * A writer may be appending to the newest segment while this reads it
    * without a lock: damage at that segment's tail is re-read this many times,
