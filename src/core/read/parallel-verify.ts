@@ -42,10 +42,16 @@ export interface WorkerJob {
 
 const DIRECTORY_KINDS: ReadonlySet<string> = new Set<DirectoryProblemKind>(['missing-segment', 'stray-file', 'no-segments'])
 
-/** The worker's compiled module beside this one; absent when running from TypeScript sources. */
+/**
+ * The worker's script: the bundled one (scripts/build.mjs) or else the module
+ * compiled beside this one; neither when running from TypeScript sources.
+ */
 function workerFile(): string | undefined {
-  const file = fileURLToPath(new URL('./verify-worker.js', import.meta.url))
-  return fs.existsSync(file) ? file : undefined
+  for (const name of ['../../bundle/verify-worker.cjs', './verify-worker.js']) {
+    const file = fileURLToPath(new URL(name, import.meta.url))
+    if (fs.existsSync(file)) return file
+  }
+  return undefined
 }
 
 export async function verifyWalParallel(input: string, options: ParallelVerifyOptions = {}): Promise<VerifyReport> {
