@@ -20,9 +20,16 @@ import {verifyReport, VerifyReport, verifyWalAsync} from './verify.js'
 
 /** Below this much work a worker's start-up costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 256 * 1024 * 1024
+/**
+ * Threads at most, whatever --jobs asks: each worker costs some 12 MiB (its
+ * heap and window), and a verify of 1 GiB stays under 192 MiB with eight.
+ * Threads beyond the cores available are not started either: they would only
+ * share the cores, each with a heap of its own.
+ */
+export const MAX_THREADS = 8
 
 export interface ParallelVerifyOptions extends Pick<WalScanOptions, 'nowUs' | 'clockSkewUs' | 'settleTries' | 'settleMs' | 'checkpoint'> {
-  /** Threads at most, this one included (default: the cores available, at most 4). 1 scans in this thread alone. */
+  /** Threads at most, this one included (default: the cores available, at most 4; never more than the cores, nor MAX_THREADS). 1 scans in this thread alone. */
   jobs?: number
   /** Called as each segment's scan ends, with its size (a progress bar's hook). */
   onSegmentDone?: (size: number) => void
@@ -63,12 +70,13 @@ export async function verifyWalParallel(input: string, options: ParallelVerifyOp
   if (jobs === 1 || target.file || !file) return sequential()
   const segments = listWal(target.dir).segments
   const total = segments.reduce((n, s) => n + s.size, 0)
-  if (segments.length < 2 || total < PARALLEL_MIN_BYTES) return sequential()
+  const threads = Math.min(jobs, segments.length, os.availableParallelism(), MAX_THREADS)
+  if (threads < 2 || total < PARALLEL_MIN_BYTES) return sequential()
   const claims = new SegmentClaims(segments.map((s) => s.id))
   const nowUs = options.nowUs ?? nowMicros()
   const common = {nowUs, clockSkewUs: options.clockSkewUs, settleTries: options.settleTries, settleMs: options.settleMs}
   // This thread is thread 1; the workers 2 and up, started first so that they load while this one scans.
-  const workers = Array.from({length: Math.min(jobs, segments.length) - 1}, (_, i) =>
+  const workers = Array.from({length: threads - 1}, (_, i) =>
     new VerifyWorker(file, {input, ids: claims.ids as number[], claims: claims.buffer, thread: i + 2, ...common}, options.onSegmentDone))
   let mine: WalScanResult
   try {
