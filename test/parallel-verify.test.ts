@@ -8,6 +8,7 @@ import test from 'ava'
 import {WalManager} from '../src/core/write/manager.js'
 import {mergeScans} from '../src/core/read/parallel-verify.js'
 import {scanWal} from '../src/core/read/scan.js'
+import {verifyWal} from '../src/core/read/verify.js'
 import {walctl} from './helpers/cli.js'
 import {tempDir} from './helpers/fixtures.js'
 
@@ -71,4 +72,29 @@ test('the scans of any shares of the segments, merged, are the scan of the whole
     const parts = shares.map((ids) => scanWal(wal, {nowUs, segments: new Set(ids)}))
     t.deepEqual(mergeScans(parts), whole, JSON.stringify(shares))
   }
+})
+
+// The library as built (pretest): from the TypeScript sources there is no worker script, and verify runs on one thread.
+async function builtVerifyWalParallel(): Promise<typeof import('../src/core/read/parallel-verify.js').verifyWalParallel> {
+  return ((await import(new URL('../dist/index.js', import.meta.url).href)) as typeof import('../src/index.js')).verifyWalParallel
+}
+
+test('verifyWalParallel as built: the single-threaded report, every segment counted once for progress', async (t) => {
+  const wal = bigWal()
+  const verifyWalParallel = await builtVerifyWalParallel()
+  const nowUs = 1_900_000_000_000_000n
+  const sizes: number[] = []
+  const report = await verifyWalParallel(wal, {jobs: 2, nowUs, onSegmentDone: (size) => sizes.push(size)})
+  t.deepEqual(report, verifyWal(wal, {nowUs}))
+  t.deepEqual(sizes, Array.from({length: 5}, () => 64 * 1024 * 1024))
+})
+
+test('a checkpoint that throws ends a parallel verify with its error', async (t) => {
+  const wal = bigWal()
+  const verifyWalParallel = await builtVerifyWalParallel()
+  let calls = 0
+  const error = await t.throwsAsync(verifyWalParallel(wal, {jobs: 2, checkpoint: () => {
+    if (++calls === 2) throw new Error('interrupted')
+  }}))
+  t.is(error?.message, 'interrupted')
 })
