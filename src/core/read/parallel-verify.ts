@@ -78,19 +78,19 @@ export async function verifyWalParallel(input: string, options: ParallelVerifyOp
   // This thread is thread 1; the workers 2 and up, started first so that they load while this one scans.
   const workers = Array.from({length: threads - 1}, (_, i) =>
     new VerifyWorker(file, {input, ids: claims.ids as number[], claims: claims.buffer, thread: i + 2, ...common}, options.onSegmentDone))
-  let mine: WalScanResult
   try {
-    mine = await scanWalAsync(input, {...common, segments: claims.filterFor(1), onSegmentEnd, checkpoint: () => {
+    const mine = await scanWalAsync(input, {...common, segments: claims.filterFor(1), onSegmentEnd, checkpoint: () => {
       options.checkpoint?.()
       for (const w of workers) w.throwIfFailed()
     }})
+    // Every segment is claimed once this thread has walked them all: a worker that took none has nothing to add.
+    const parts = await Promise.all(workers.map((w) => (claims.took(w.thread) ? w.result : w.stop())))
+    return verifyReport(mergeScans([mine, ...parts.filter((p): p is WalScanResult => p !== undefined)]))
   } catch (error) {
+    // The other workers' scans would be thrown away: not waited for.
     await Promise.all(workers.map((w) => w.stop()))
     throw error
   }
-  // Every segment is claimed once this thread has walked them all: a worker that took none has nothing to add.
-  const parts = await Promise.all(workers.map((w) => (claims.took(w.thread) ? w.result : w.stop())))
-  return verifyReport(mergeScans([mine, ...parts.filter((p): p is WalScanResult => p !== undefined)]))
 }
 
 class VerifyWorker {
