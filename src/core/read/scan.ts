@@ -13,7 +13,7 @@ import {MIN_SEGMENT_SIZE, FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE, SegmentHeader
 import {checkHeader, HeaderProblemKind, headerProblemMessage, headerProblemSeverity} from '../format/header-check.js'
 import {listWal, resolveWalDir, SegmentFile, StrayFile, strayNoun} from './directory.js'
 import {parseSegmentFileName, segmentFileName} from '../format/names.js'
-import {FileWindow} from './file-window.js'
+import {CLEAN_PASS_WINDOW, FileWindow} from './file-window.js'
 import {ByteSource} from './source.js'
 import {DamagedRegion, RecordDamageKind, RecordScanner, RecordScanResult} from '../format/records.js'
 
@@ -73,8 +73,12 @@ export interface WalScanVisitor {
 export interface WalScanOptions extends WalScanVisitor {
   nowUs?: bigint
   clockSkewUs?: bigint
-  /** Only these segment ids (directory problems between them are still reported). */
-  segments?: ReadonlySet<number>
+  /**
+   * Only these segment ids (directory problems between them are still
+   * reported). Asked once per segment, in order, just before it is scanned: a
+   * parallel verify claims segments through it (read/segment-claims.ts).
+   */
+  segments?: Pick<ReadonlySet<number>, 'has'>
   /**
    * A writer may be appending to the newest segment while this reads it
    * without a lock: damage at that segment's tail is re-read this many times,
@@ -243,7 +247,7 @@ function* scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], s
   }
   for (const gap of gapProblems(dir, files)) add(gap)
   const nowUs = options.nowUs ?? nowMicros()
-  const reuse: {buf?: Buffer} = {}
+  const reuse: WindowBuffers = {}
   const newest = files.at(-1)?.id
   // A segment that vanished between the listing and its read, with every older one gone too, was
   // collected by a concurrent gc (readers take no lock); one gone from anywhere else is still an error.
@@ -318,7 +322,37 @@ class Payload implements RecordPayload {
   }
 }
 
-function* scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: {buf?: Buffer}, add: (p: Problem) => void, isNewest: boolean): Generator<void, {summary: SegmentSummary; stopped: boolean}> {
+/** The windows' buffers, reused from one segment to the next. */
+interface WindowBuffers {
+  buf?: Buffer
+  clean?: Buffer
+}
+
+/**
+ * Most segments are undamaged, and most scans want no record's bytes: such a
+ * segment is scanned first through a small window, which keeps what pread
+ * copies in cache (file-window.ts). The first damage ends that pass
+ * (undefined), and the caller scans the segment again through the full
+ * window, so that what resync finds past damage, and what it costs, do not
+ * depend on this pass: records up to half the full window are found there,
+ * where this window would find only those up to half of its own.
+ */
+function* cleanPass(fd: number, capacity: number, segmentSize: number, file: string, reuse: WindowBuffers): Generator<void, Pick<SegmentSummary, 'records' | 'payloadBytes' | 'cleanEnd' | 'lastRecordEnd'> | undefined> {
+  const src = new FileWindow(fd, capacity, file, reuse.clean, CLEAN_PASS_WINDOW)
+  reuse.clean = src.buf
+  src.load(0)
+  let damaged = false
+  const scanner = new RecordScanner(src, {capacity, segmentSize, onDamage: () => void (damaged = true)})
+  while (!scanner.run(true)) {
+    if (damaged) return undefined
+    yield
+  }
+  const result = scanner.result()
+  if (damaged || result.damage.length > 0) return undefined
+  return {records: result.records, payloadBytes: result.payloadBytes, cleanEnd: result.cleanEnd, lastRecordEnd: result.lastRecordEnd}
+}
+
+function* scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: WindowBuffers, add: (p: Problem) => void, isNewest: boolean): Generator<void, {summary: SegmentSummary; stopped: boolean}> {
   let fd: number
   try {
     fd = fs.openSync(file.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
@@ -340,7 +374,7 @@ function* scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, 
   }
 }
 
-function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: {buf?: Buffer}, add: (p: Problem) => void, isNewest: boolean): Generator<void, {summary: SegmentSummary; stopped: boolean}> {
+function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: WindowBuffers, add: (p: Problem) => void, isNewest: boolean): Generator<void, {summary: SegmentSummary; stopped: boolean}> {
   // The header and the zeros past the segment size are read apart, so the window holds only what is scanned.
   const whole = new FileWindow(fd, size, file.path, undefined, 0)
   const summary: SegmentSummary = {id: file.id, file: file.path, size, records: 0, payloadBytes: 0, cleanEnd: Math.min(size, FIRST_RECORD_OFFSET), lastRecordEnd: Math.min(size, FIRST_RECORD_OFFSET), resyncedRecords: 0, damagedBytes: 0, rereads: 0, verdict: 'clean'}
@@ -367,6 +401,15 @@ function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSi
     return {summary, stopped: false}
   }
   const capacity = excessIsZero ? segmentSize : size
+  // A file that is not a segment (bad magic) is that one problem: its bytes past the header are not record damage.
+  const notSegment = problems.some((p) => p.kind === 'bad-magic')
+  if (!options.onRecord && !notSegment && capacity > CLEAN_PASS_WINDOW) {
+    const clean = yield* cleanPass(fd, capacity, segmentSize || size, file.path, reuse)
+    if (clean) {
+      Object.assign(summary, clean)
+      return {summary, stopped: false}
+    }
+  }
   const src = new FileWindow(fd, capacity, file.path, reuse.buf)
   reuse.buf = src.buf
   src.load(0)
@@ -390,8 +433,6 @@ function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSi
   }
   // Damage with a valid record after it cannot be a record in flight: it is reported at once, in file order
   // between the records (dump streams it so). Only a tail is held back to settle.
-  // A file that is not a segment (bad magic) is that one problem: its bytes past the header are not record damage.
-  const notSegment = problems.some((p) => p.kind === 'bad-magic')
   const onDamage = (d: DamagedRegion): void => {
     if (notSegment) return
     if (!d.hidesRecords) pending.push(d)

@@ -1,22 +1,16 @@
-// One worker of a parallel verify (parallel-verify.ts): scans the segments it
-// is given with scanWal, exactly as a single-threaded verify would, and posts
-// each finished segment (for progress) and then the whole result.
+// One worker of a parallel verify (parallel-verify.ts): scans with scanWal,
+// exactly as a single-threaded verify would, the segments it claims first
+// (segment-claims.ts), and posts each finished segment (for progress) and
+// then the whole result.
 import {parentPort, workerData} from 'node:worker_threads'
+import type {WorkerJob} from './parallel-verify.js'
 import {scanWal} from './scan.js'
+import {SegmentClaims} from './segment-claims.js'
 
-interface Job {
-  input: string
-  ids: number[]
-  nowUs: bigint
-  clockSkewUs?: bigint
-  settleTries?: number
-  settleMs?: number
-}
-
-const job = workerData as Job
+const job = workerData as WorkerJob
 try {
   const result = scanWal(job.input, {
-    segments: new Set(job.ids),
+    segments: new SegmentClaims(job.ids, job.claims).filterFor(job.thread),
     nowUs: job.nowUs,
     clockSkewUs: job.clockSkewUs,
     settleTries: job.settleTries,
