@@ -110,7 +110,8 @@ export interface TempFile {
 export function createTempFor(target: string, options: CreateFileOptions, size: number): TempFile {
   const like = options.like === undefined ? undefined : checkRegularOrAbsent(options.like, 'copy the owner and mode of')
   const temp = tempNameFor(target)
-  const fd = createExclusive(temp, like ? 0o600 : options.mode ?? 0o644)
+  // Readable too: a prepared segment is mapped before it takes its name.
+  const fd = createExclusive(temp, like ? 0o600 : options.mode ?? 0o644, 'create', true)
   try {
     return {temp, fd, warnings: like ? applyOwnership(fd, target, ownershipOf(like)) : []}
   } catch (error) {
@@ -121,28 +122,19 @@ export function createTempFor(target: string, options: CreateFileOptions, size: 
 }
 
 /**
- * Gives a prepared temporary (every block written with zeros and fsynced) its
- * header, syncs that, and moves it to `target`, which must be absent: the
- * same end state as createFileAtomic, without writing the zeros now. The fd
- * is closed and the temporary gone whatever happens.
+ * Moves a prepared temporary, its header already written and synced by the
+ * caller, to `target`, which must be absent: the end state of
+ * createFileAtomic, without writing the zeros now. The fd stays the caller's;
+ * the temporary is gone whatever happens.
  */
-export function installPrepared(prepared: TempFile, target: string, head: Uint8Array): void {
-  const {temp, fd} = prepared
+export function placePrepared(prepared: TempFile, target: string): void {
   try {
     if (checkRegularOrAbsent(target, 'create')) throw new WalError(ExitCode.CANT_CREATE, 'cannot create: file already exists', {file: target})
-    try {
-      fs.writeSync(fd, head, 0, head.length, 0)
-      fs.fdatasyncSync(fd)
-    } catch (error) {
-      throw fsError(error, temp, 'write the header of a prepared segment', ExitCode.IO)
-    }
   } catch (error) {
-    fs.closeSync(fd)
-    removeQuietly(temp)
+    removeQuietly(prepared.temp)
     throw error
   }
-  fs.closeSync(fd)
-  moveIntoPlace(temp, target, false)
+  moveIntoPlace(prepared.temp, target, false)
 }
 
 /** Discards a prepared temporary that is not going to be used (an fd of -1 is left to whoever holds it). */

@@ -92,9 +92,9 @@ export function openForReading(file: string, action = 'open for reading'): numbe
   return openNoFollow(file, C.O_RDONLY, action)
 }
 
-/** Creates `file` exclusively (never an existing name, never through a link) for writing. */
-export function createExclusive(file: string, mode: number, action = 'create'): number {
-  return openNoFollow(file, C.O_WRONLY | C.O_CREAT | C.O_EXCL, action, mode)
+/** Creates `file` exclusively (never an existing name, never through a link) for writing (and reading, with `readable`: a file to be mapped). */
+export function createExclusive(file: string, mode: number, action = 'create', readable = false): number {
+  return openNoFollow(file, (readable ? C.O_RDWR : C.O_WRONLY) | C.O_CREAT | C.O_EXCL, action, mode)
 }
 
 /**

@@ -4,8 +4,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, WalError} from '../errors.js'
 import {currentUmask, makeDirs} from '../fs/owner.js'
-import {DEFAULT_SEGMENT_SIZE, encodeHeader, maxPayloadSize, nowMicros} from '../format/format.js'
-import {installPrepared, removeDeadTemporaries} from '../fs/files.js'
+import {DEFAULT_SEGMENT_SIZE, maxPayloadSize, nowMicros} from '../format/format.js'
+import {removeDeadTemporaries} from '../fs/files.js'
 import {listWal, resolveWalDir, SegmentFile, WalListing} from '../read/directory.js'
 import {Position, MAX_SEGMENT_ID, segmentFileName} from '../format/names.js'
 import {checkSegmentSize, WalSegment} from './segment.js'
@@ -155,33 +155,33 @@ export class WalManager {
     const last = this.listing.segments.at(-1)
     const nextId = (last?.id ?? 0) + 1
     if (nextId > MAX_SEGMENT_ID) throw new WalError(ExitCode.CANT_CREATE, `segment ids are exhausted (the highest is ${MAX_SEGMENT_ID})`, {file: this.dir})
-    // The old segment is made durable off the append path (the pipeline's seal); sync and close wait for it,
-    // so nothing acknowledged depends on it. Without a pipeline (small segments) it is synced here.
+    // The old segment is made durable off the append path (the pipeline's seal), once the new one's header
+    // is synced (the two would share the disk); sync and close wait for it, so nothing acknowledged depends on it.
+    // Without a pipeline (small segments) it is synced here.
     const old = this.cur
     this.cur = undefined
-    if (old && this.pipeline) {
-      const fd = old.detach()
-      if (fd >= 0) this.pipeline.seal(fd, old.path)
-    } else {
-      old?.close()
+    let sealFd = -1
+    if (old && this.pipeline) sealFd = old.detach()
+    else old?.close()
+    try {
+      this.removeDeadTemporaries()
+      // The new segment is the service's as much as the old ones: same owner, group and mode as the newest.
+      const prepared = this.pipeline?.take(nextId)
+      let seg: WalSegment
+      if (prepared) {
+        seg = WalSegment.installPrepared(prepared, path.join(this.dir, segmentFileName(nextId)))
+        this.warnings.push(...prepared.warnings)
+      } else {
+        seg = WalSegment.create(this.dir, nextId, this.segmentSize, undefined, {like: last?.path, warnings: this.warnings})
+      }
+      this.listing = {...this.listing, segments: [...this.listing.segments, {id: nextId, name: path.basename(seg.path), path: seg.path, size: seg.capacity}]}
+      this.cur = seg
+      this.rotated = true
+      this.arm(seg)
+      return seg
+    } finally {
+      if (sealFd >= 0) this.pipeline!.seal(sealFd, old!.path)
     }
-    this.removeDeadTemporaries()
-    // The new segment is the service's as much as the old ones: same owner, group and mode as the newest.
-    const prepared = this.pipeline?.take(nextId)
-    let seg: WalSegment
-    if (prepared) {
-      const file = path.join(this.dir, segmentFileName(nextId))
-      installPrepared(prepared, file, encodeHeader(nowMicros()))
-      this.warnings.push(...prepared.warnings)
-      seg = WalSegment.openCreated(file)
-    } else {
-      seg = WalSegment.create(this.dir, nextId, this.segmentSize, undefined, {like: last?.path, warnings: this.warnings})
-    }
-    this.listing = {...this.listing, segments: [...this.listing.segments, {id: nextId, name: path.basename(seg.path), path: seg.path, size: seg.capacity}]}
-    this.cur = seg
-    this.rotated = true
-    this.arm(seg)
-    return seg
   }
 
   /**

@@ -1,10 +1,12 @@
 // The segment pipeline, as etcd's file_pipeline.go: while the current segment
 // fills, the next one is prepared as a temporary of walctl's own, every block
-// written with zeros and fsynced, by a worker thread on the other core. A
-// rotation then writes the header, syncs it and moves the file into place
-// (files.ts installPrepared) instead of writing the whole segment in the
-// append path. The append loop is synchronous, so the worker is driven
-// through shared memory (Atomics), not through the event loop.
+// written with zeros (so every block is allocated: no write through the
+// mapping can meet a full disk), by a worker thread on the other core. A
+// rotation then writes the header, syncs that page and moves the file into
+// place (WalSegment.installPrepared) instead of writing the whole segment in
+// the append path; the segment it leaves is made durable by the same thread
+// (a seal). The append loop is synchronous, so the worker is driven through
+// shared memory (Atomics), not through the event loop.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {Worker} from 'node:worker_threads'
@@ -19,36 +21,79 @@ const IDLE = 0
 const BUSY = 1
 const DONE = 2
 const FAILED = 3
-/** Slots of the shared state: the job's state, a request to stop early, and whether the thread took the job. */
+/**
+ * Slots of the shared state: the job's state, whether the thread took the
+ * job, the next chunk of zeros to claim, the chunks written, and how many
+ * writers are between a look at the state and the end of their write.
+ */
 const STATE = 0
-const CANCEL = 1
-const TAKEN = 2
+const TAKEN = 1
+const NEXT = 2
+const FILLED = 3
+const ACTIVE = 4
+const SLOTS = 5
+/** A preparation's unit of work: whoever claims a chunk writes it. */
+const CHUNK = 1024 * 1024
 /** A thread that has not taken its job after this long never started (no memory for it, say). */
 const START_TIMEOUT_MS = 10_000
 /** A thread still on its job after this long is given up on (a thread that died in it can no longer say so). */
 const JOB_TIMEOUT_MS = 600_000
 
+// Writes zeros over the prepared file, a chunk at a time, claimed through the
+// shared state: the thread runs it, and so does a rotation that finds the
+// segment not ready yet (take), so that both cores allocate the pages rather
+// than one waiting for the other. The last chunk written makes the job DONE;
+// an error makes it FAILED, as does the owner to cancel it, and whoever then
+// closes the file first waits for ACTIVE to fall to 0 (no write still under
+// way into a descriptor about to be closed and reused: a writer counts
+// itself in before it looks at the state). No fsync: the seal writes each
+// page back once, with its records. One text, run by both.
+const ZERO_CHUNKS = `
+  const chunks = Math.ceil(size / ${CHUNK})
+  for (;;) {
+    Atomics.add(st, ${ACTIVE}, 1)
+    let k = -1
+    if (Atomics.load(st, ${STATE}) === ${BUSY}) k = Atomics.add(st, ${NEXT}, 1)
+    let ok = k >= 0 && k < chunks
+    if (ok) {
+      const at = k * ${CHUNK}
+      const length = Math.min(${CHUNK}, size - at)
+      try {
+        for (let done = 0; done < length; ) done += fs.writeSync(fd, zeros, 0, length - done, at + done)
+      } catch {
+        ok = false
+        k = -1
+      }
+    }
+    Atomics.sub(st, ${ACTIVE}, 1)
+    Atomics.notify(st, ${ACTIVE})
+    if (!ok) {
+      if (k < chunks && Atomics.compareExchange(st, ${STATE}, ${BUSY}, ${FAILED}) === ${BUSY}) Atomics.notify(st, ${STATE})
+      return
+    }
+    if (Atomics.add(st, ${FILLED}, 1) + 1 === chunks) {
+      Atomics.compareExchange(st, ${STATE}, ${BUSY}, ${DONE})
+      Atomics.notify(st, ${STATE})
+      return
+    }
+  }
+`
+
 // Plain CommonJS run with eval, so that the thread loads nothing but node:fs
-// (no TypeScript loader, no module graph). Jobs run in order. A preparation
-// writes zeros from \`from\` to \`size\` a megabyte at a time, checking for a
-// cancel between writes, and fsyncs; a seal fdatasyncs a rotated-out segment.
-// Each says how it went in its own shared state.
+// (no TypeScript loader, no module graph). Jobs run in order: a preparation
+// (ZERO_CHUNKS), or a seal, which fdatasyncs a rotated-out segment and says
+// how it went in its own shared state.
 const WORKER = `
 const {parentPort} = require('node:worker_threads')
 const fs = require('node:fs')
-const zeros = Buffer.alloc(1 << 20)
-parentPort.on('message', ({fd, from, size, seal, state: st}) => {
+const zeros = Buffer.alloc(${CHUNK})
+function zeroChunks(st, fd, size) {${ZERO_CHUNKS}}
+parentPort.on('message', ({fd, size, seal, state: st}) => {
   Atomics.store(st, ${TAKEN}, 1)
+  if (!seal) return zeroChunks(st, fd, size)
   let result = ${DONE}
   try {
-    if (seal) fs.fdatasyncSync(fd)
-    else {
-      for (let pos = from; pos < size; ) {
-        if (Atomics.load(st, ${CANCEL}) === 1) { result = ${FAILED}; break }
-        pos += fs.writeSync(fd, zeros, 0, Math.min(zeros.length, size - pos), pos)
-      }
-      if (result === ${DONE}) fs.fsyncSync(fd)
-    }
+    fs.fdatasyncSync(fd)
   } catch {
     result = ${FAILED}
   }
@@ -56,6 +101,10 @@ parentPort.on('message', ({fd, from, size, seal, state: st}) => {
   Atomics.notify(st, ${STATE})
 })
 `
+
+let zeros: Buffer | undefined
+/** ZERO_CHUNKS in this thread. */
+const zeroChunksHere = new Function('st', 'fd', 'size', 'fs', 'zeros', ZERO_CHUNKS) as (st: Int32Array, fd: number, size: number, f: typeof fs, z: Buffer) => void
 
 interface Job extends TempFile {
   id: number
@@ -69,40 +118,46 @@ interface Seal {
 }
 
 function newState(): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(12))
+  return new Int32Array(new SharedArrayBuffer(SLOTS * 4))
 }
 
 /**
- * One thread for the whole process, started on first use and never ended
- * (unref'd, it does not keep the process alive): every WAL this process
- * writes queues its jobs there, each with its own shared state.
+ * Two threads for the whole process, each started on first use and never
+ * ended (unref'd, they do not keep the process alive): one prepares
+ * segments, one seals them, so that a preparation (page cache only) never
+ * waits behind a seal (the disk). Every WAL this process writes queues its
+ * jobs there, each with its own shared state.
  */
-let thread: Worker | undefined
-/** States of the jobs given to the thread, failed at once if it dies. */
-const pending = new Set<Int32Array>()
+type Lane = 'prepare' | 'seal'
+const threads = new Map<Lane, Worker>()
+/** States of the jobs given to a thread, failed at once if it dies. */
+const pending = new Map<Int32Array, Worker>()
 
-function sharedThread(): Worker {
-  if (thread) return thread
+function sharedThread(lane: Lane): Worker {
+  const running = threads.get(lane)
+  if (running) return running
   const worker = new Worker(WORKER, {eval: true, execArgv: [], resourceLimits: {maxOldGenerationSizeMb: 16}})
   worker.unref()
   const fail = (): void => {
-    if (thread === worker) thread = undefined
-    for (const st of pending) {
+    if (threads.get(lane) === worker) threads.delete(lane)
+    for (const [st, w] of pending) {
+      if (w !== worker) continue
       if (Atomics.load(st, STATE) === BUSY) {
         Atomics.store(st, STATE, FAILED)
         Atomics.notify(st, STATE)
       }
+      pending.delete(st)
     }
-    pending.clear()
   }
   worker.on('error', fail)
   worker.on('exit', fail)
-  thread = worker
+  threads.set(lane, worker)
   return worker
 }
 
 export class SegmentPipeline {
-  private readonly state = newState()
+  /** The job's own shared state, new for each job: a message the thread takes late must never find a later job's. */
+  private state = newState()
   private job: Job | undefined
   /** Seals not yet seen to end, oldest first. */
   private seals: Seal[] = []
@@ -126,13 +181,12 @@ export class SegmentPipeline {
       return
     }
     try {
-      const worker = sharedThread()
-      Atomics.store(this.state, CANCEL, 0)
-      Atomics.store(this.state, TAKEN, 0)
+      const worker = sharedThread('prepare')
+      this.state = newState()
       Atomics.store(this.state, STATE, BUSY)
       this.job = {...temp, id}
-      pending.add(this.state)
-      worker.postMessage({fd: temp.fd, from: 0, size: this.size, state: this.state})
+      pending.set(this.state, worker)
+      worker.postMessage({fd: temp.fd, size: this.size, state: this.state})
     } catch {
       this.job = undefined
       pending.delete(this.state)
@@ -142,7 +196,7 @@ export class SegmentPipeline {
   }
 
   /**
-   * The prepared temporary of segment `id`, once fully written and synced
+   * The prepared temporary of segment `id`, once every block is written
    * (waiting for the worker if it is still busy), or undefined when there is
    * none or it failed (then it is removed, and the caller creates the segment
    * itself, meeting the same full disk with the usual error).
@@ -150,6 +204,8 @@ export class SegmentPipeline {
   take(id: number): TempFile | undefined {
     const job = this.job
     if (!job) return undefined
+    // Not ready: this thread writes what the other has not claimed yet, instead of waiting for it.
+    if (job.id === id && Atomics.load(this.state, STATE) === BUSY) zeroChunksHere(this.state, job.fd, this.size, fs, (zeros ??= Buffer.alloc(CHUNK)))
     const result = this.finish()
     this.job = undefined
     if (result === DONE && job.id === id) return job
@@ -169,9 +225,9 @@ export class SegmentPipeline {
     const state = newState()
     try {
       if (this.disabled) throw new Error('no thread')
-      const worker = sharedThread()
+      const worker = sharedThread('seal')
       Atomics.store(state, STATE, BUSY)
-      pending.add(state)
+      pending.set(state, worker)
       worker.postMessage({fd, seal: true, state})
       this.seals.push({fd, file, state})
     } catch {
@@ -205,7 +261,7 @@ export class SegmentPipeline {
     const job = this.job
     try {
       if (job) {
-        Atomics.store(this.state, CANCEL, 1)
+        if (Atomics.compareExchange(this.state, STATE, BUSY, FAILED) === BUSY) Atomics.notify(this.state, STATE)
         const result = this.finish()
         this.job = undefined
         this.drop(job, result)
@@ -239,17 +295,26 @@ export class SegmentPipeline {
   }
 }
 
-/** Waits for a job to end; BUSY when the thread never took it or never ended it (it is then told to stop). */
+/**
+ * Waits for a job to end, and for a preparation that did not complete, for
+ * every write still under way; BUSY when the thread never took the job or
+ * never ended it (it is then told to stop, and the job's fd must stay open).
+ */
 function finish(state: Int32Array): number {
   const started = Date.now()
+  const late = (): boolean => Date.now() - started > (Atomics.load(state, TAKEN) === 0 ? START_TIMEOUT_MS : JOB_TIMEOUT_MS)
   while (Atomics.load(state, STATE) === BUSY) {
-    if (Date.now() - started > (Atomics.load(state, TAKEN) === 0 ? START_TIMEOUT_MS : JOB_TIMEOUT_MS)) {
-      Atomics.store(state, CANCEL, 1)
+    if (late()) {
+      Atomics.compareExchange(state, STATE, BUSY, FAILED)
       return BUSY
     }
     Atomics.wait(state, STATE, BUSY, 100)
   }
   const result = Atomics.load(state, STATE)
+  for (let active = Atomics.load(state, ACTIVE); result !== DONE && active > 0; active = Atomics.load(state, ACTIVE)) {
+    if (late()) return BUSY
+    Atomics.wait(state, ACTIVE, active, 100)
+  }
   Atomics.store(state, STATE, IDLE)
   pending.delete(state)
   return result

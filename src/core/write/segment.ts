@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import {mmap} from './mmap.js'
 import {crc32View} from '../format/crc.js'
 import {CorruptionError, ExitCode, fsError, WalError} from '../errors.js'
-import {createFileAtomic, CreateFileOptions, readAt} from '../fs/files.js'
+import {createFileAtomic, CreateFileOptions, placePrepared, readAt, removeQuietly, TempFile} from '../fs/files.js'
 import {
   encodeHeader, FIRST_RECORD_OFFSET, MAX_SEGMENT_SIZE, maxPayloadSize, MIN_SEGMENT_SIZE, nowMicros,
   RECORD_HEADER_SIZE, SegmentHeader,
@@ -177,9 +177,35 @@ export class WalSegment {
     return WalSegment.load(file, {}, true)
   }
 
-  /** Opens for appending a segment just put in place with a header and zeros (a prepared one): nothing to scan. */
-  static openCreated(file: string): WalSegment {
-    return WalSegment.load(file, {}, true)
+  /**
+   * Puts a prepared segment (a temporary whose every block the pipeline has
+   * written with zeros) in place as `file` and opens it for appending: the
+   * header is written into its mapping and only that page synced, then the
+   * file takes its name. The zeros are not synced on their own: the seal
+   * writes each page back once, with its records. The temporary's fd becomes
+   * the segment's; on failure it is closed and the temporary removed.
+   */
+  static installPrepared(prepared: TempFile, file: string, createdAtUs: bigint = nowMicros()): WalSegment {
+    const {fd, temp} = prepared
+    const id = parseSegmentFileName(path.basename(file)) ?? 0
+    const head = encodeHeader(createdAtUs)
+    let map: Buffer
+    try {
+      try {
+        map = mmap.map(fs.fstatSync(fd).size, (mmap.PROT_READ | mmap.PROT_WRITE) as 3, mmap.MAP_SHARED, fd, 0, mmap.MADV_SEQUENTIAL)
+        map.set(head, 0)
+        mmap.sync(map, 0, head.length, true, false)
+      } catch (error) {
+        throw fsError(error, temp, 'write the header of a prepared segment', ExitCode.IO)
+      }
+      placePrepared(prepared, file)
+    } catch (error) {
+      fs.closeSync(fd)
+      removeQuietly(temp)
+      throw error
+    }
+    const {header} = checkHeader(head, map.length)
+    return new WalSegment(file, id, fd, map, header!, FIRST_RECORD_OFFSET, false, [])
   }
 
   /**
