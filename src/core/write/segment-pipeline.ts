@@ -9,24 +9,19 @@
 // shared memory (Atomics), not through the event loop.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {Worker} from 'node:worker_threads'
 import {ExitCode, fsError} from '../errors.js'
 import {CreateFileOptions, createTempFor, discardTemp, TempFile} from '../fs/files.js'
 import {segmentFileName} from '../format/names.js'
+import {BUSY, DONE, FAILED, IDLE, post, settled, STATE} from './threads.js'
 
 /** Below this size a segment is quicker to write in place than to hand to a thread. */
 export const PREPARE_MIN_SIZE = 1024 * 1024
 
-const IDLE = 0
-const BUSY = 1
-const DONE = 2
-const FAILED = 3
 /**
  * Slots of the shared state: the job's state, whether the thread took the
  * job, the next chunk of zeros to claim, the chunks written, and how many
  * writers are between a look at the state and the end of their write.
  */
-const STATE = 0
 const TAKEN = 1
 const NEXT = 2
 const FILLED = 3
@@ -122,38 +117,11 @@ function newState(): Int32Array {
 }
 
 /**
- * Two threads for the whole process, each started on first use and never
- * ended (unref'd, they do not keep the process alive): one prepares
- * segments, one seals them, so that a preparation (page cache only) never
- * waits behind a seal (the disk). Every WAL this process writes queues its
- * jobs there, each with its own shared state.
+ * Two lanes (threads.ts): one prepares segments, one seals them, so that a
+ * preparation (page cache only) never waits behind a seal (the disk).
  */
-type Lane = 'prepare' | 'seal'
-const threads = new Map<Lane, Worker>()
-/** States of the jobs given to a thread, failed at once if it dies. */
-const pending = new Map<Int32Array, Worker>()
-
-function sharedThread(lane: Lane): Worker {
-  const running = threads.get(lane)
-  if (running) return running
-  const worker = new Worker(WORKER, {eval: true, execArgv: [], resourceLimits: {maxOldGenerationSizeMb: 16}})
-  worker.unref()
-  const fail = (): void => {
-    if (threads.get(lane) === worker) threads.delete(lane)
-    for (const [st, w] of pending) {
-      if (w !== worker) continue
-      if (Atomics.load(st, STATE) === BUSY) {
-        Atomics.store(st, STATE, FAILED)
-        Atomics.notify(st, STATE)
-      }
-      pending.delete(st)
-    }
-  }
-  worker.on('error', fail)
-  worker.on('exit', fail)
-  threads.set(lane, worker)
-  return worker
-}
+const PREPARE = 'prepare'
+const SEAL = 'seal'
 
 export class SegmentPipeline {
   /** The job's own shared state, new for each job: a message the thread takes late must never find a later job's. */
@@ -181,15 +149,11 @@ export class SegmentPipeline {
       return
     }
     try {
-      const worker = sharedThread('prepare')
       this.state = newState()
-      Atomics.store(this.state, STATE, BUSY)
       this.job = {...temp, id}
-      pending.set(this.state, worker)
-      worker.postMessage({fd: temp.fd, size: this.size, state: this.state})
+      post(PREPARE, WORKER, this.state, {fd: temp.fd, size: this.size})
     } catch {
       this.job = undefined
-      pending.delete(this.state)
       Atomics.store(this.state, STATE, IDLE)
       discardTemp(temp)
     }
@@ -225,13 +189,9 @@ export class SegmentPipeline {
     const state = newState()
     try {
       if (this.disabled) throw new Error('no thread')
-      const worker = sharedThread('seal')
-      Atomics.store(state, STATE, BUSY)
-      pending.set(state, worker)
-      worker.postMessage({fd, seal: true, state})
+      post(SEAL, WORKER, state, {fd, seal: true})
       this.seals.push({fd, file, state})
     } catch {
-      pending.delete(state)
       sealHere({fd, file, state})
     }
   }
@@ -275,7 +235,7 @@ export class SegmentPipeline {
   private reap(): void {
     while (this.seals.length > 0 && Atomics.load(this.seals[0].state, STATE) === DONE) {
       const seal = this.seals.shift()!
-      pending.delete(seal.state)
+      settled(seal.state)
       closeQuietly(seal.fd)
     }
   }
@@ -316,7 +276,7 @@ function finish(state: Int32Array): number {
     Atomics.wait(state, ACTIVE, active, 100)
   }
   Atomics.store(state, STATE, IDLE)
-  pending.delete(state)
+  settled(state)
   return result
 }
 
