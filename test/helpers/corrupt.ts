@@ -8,6 +8,8 @@ import {WalManager} from '../../src/core/write/manager.js'
 import {segmentFileName} from '../../src/core/format/names.js'
 import {recoverWal} from '../../src/core/repair/recover.js'
 import {verifyWal} from '../../src/core/read/verify.js'
+import {PREPARE_MIN_SIZE} from '../../src/core/write/segment-pipeline.js'
+import {FIRST_RECORD_OFFSET} from '../../src/core/format/format.js'
 import {tempDir} from './fixtures.js'
 
 export const DEFAULT_SEGMENT_SIZE = 512
@@ -179,9 +181,11 @@ export const PAGE = 4096
 /**
  * The bytes a power cut could leave on disk: the image at the last sync, plus
  * any subset of the pages changed since, one of them possibly torn (only a
- * prefix of its new bytes reached the disk).
+ * prefix of its new bytes reached the disk) unless `mayTear` is false: a cut
+ * over several files tears at most one page in all of them. `reached` is the
+ * chance of each page to have been written back.
  */
-export function powerCutImage(synced: Buffer, current: Buffer, rand: () => number): {image: Buffer; dirty: number; applied: number; torn: boolean} {
+export function powerCutImage(synced: Buffer, current: Buffer, rand: () => number, mayTear = true, reached = 0.5): {image: Buffer; dirty: number; applied: number; torn: boolean} {
   const image = Buffer.from(synced)
   const dirty: number[] = []
   for (let p = 0; p * PAGE < current.length; p++) {
@@ -191,13 +195,13 @@ export function powerCutImage(synced: Buffer, current: Buffer, rand: () => numbe
   }
   let applied = 0
   for (const p of dirty) {
-    if (rand() < 0.5) {
+    if (rand() < reached) {
       current.copy(image, p * PAGE, p * PAGE, Math.min(current.length, (p + 1) * PAGE))
       applied++
     }
   }
   let torn = false
-  if (dirty.length > 0 && rand() < 0.5) {
+  if (mayTear && dirty.length > 0 && rand() < 0.5) {
     const p = dirty[Math.floor(rand() * dirty.length)]
     const a = p * PAGE
     const b = Math.min(current.length, a + PAGE)
@@ -256,25 +260,42 @@ export function powerLossTrial(seed: number, segmentSize = 8 * PAGE): PowerLossO
   const dir = path.join(root, 'after-power-cut')
   fs.mkdirSync(dir)
   fs.writeFileSync(path.join(dir, segmentFileName(1)), cut.image)
+  const checked = recoverAndCheck(dir, seed, appended, synced)
+  fs.rmSync(root, {recursive: true, force: true})
+  return {seed, appended: appended.length, synced, survived: checked.survived, verdict: checked.verdict, mode: checked.mode, lostSynced: checked.lostSynced, neverAppended: checked.neverAppended, notClean: checked.notClean, torn: cut.torn}
+}
+
+/**
+ * What an operator would do after the cut (verify; recover with tolerate-tail,
+ * or when damaged salvage or point-in-time, by the seed's parity so that both
+ * are exercised), then the checks: the first `synced` records of `appended`
+ * found intact and in order, every record found one appended, in order, and
+ * the WAL clean after recover (walctl's verify and the Shardex-style reader).
+ */
+function recoverAndCheck(dir: string, seed: number, appended: Buffer[], synced: number) {
   const before = verifyWal(dir, {settleTries: 0})
   const mode = before.verdict === 'damaged' ? (seed % 2 === 0 ? 'salvage' : 'point-in-time') : 'tolerate-tail'
   const result = recoverWal(dir, {mode})
   const open = shardexOpen(dir)
   const after = verifyWal(dir, {settleTries: 0})
   const found = open.records
+  const problems: string[] = []
   let lostSynced = 0
-  for (let i = 0; i < synced; i++) if (!found[i] || !found[i].equals(appended[i])) lostSynced++
-  // Every record found must be, in order, one that was appended.
+  for (let i = 0; i < synced; i++) {
+    if (found[i] && found[i].equals(appended[i])) continue
+    if (lostSynced++ === 0) problems.push(`synced record ${i} (${appended[i].length} bytes) ${found[i] ? `differs from the record found at ${open.positions[i]}` : 'is missing'}`)
+  }
   let neverAppended = 0
   let j = 0
-  for (const r of found) {
+  for (const [k, r] of found.entries()) {
     while (j < appended.length && !appended[j].equals(r)) j++
-    if (j === appended.length) neverAppended++
-    else j++
+    if (j === appended.length) {
+      if (neverAppended++ === 0) problems.push(`record at ${open.positions[k]} (${r.length} bytes) was never appended, or not in this order`)
+    } else j++
   }
   const notClean = result.exitCode !== 0 || after.verdict !== 'clean' || open.errors.length > 0 ? 1 : 0
-  fs.rmSync(root, {recursive: true, force: true})
-  return {seed, appended: appended.length, synced, survived: found.length, verdict: before.verdict, mode, lostSynced, neverAppended, notClean, torn: cut.torn}
+  if (notClean) problems.push(`after recover (${mode}, exit ${result.exitCode}): verify ${after.verdict}; Shardex reader: ${open.errors.slice(0, 3).join('; ') || 'no error'}`)
+  return {verdict: before.verdict, mode, survived: found.length, lostSynced, neverAppended, notClean, problems}
 }
 
 export interface PowerLossTotals {
@@ -291,21 +312,180 @@ export interface PowerLossTotals {
   failures: PowerLossOutcome[]
 }
 
+function addOutcome(totals: PowerLossTotals, o: PowerLossOutcome): void {
+  totals.trials++
+  totals.appended += o.appended
+  totals.synced += o.synced
+  totals.survived += o.survived
+  totals.lostSynced += o.lostSynced
+  totals.neverAppended += o.neverAppended
+  totals.notClean += o.notClean
+  if (o.torn) totals.torn++
+  totals.verdicts[o.verdict] = (totals.verdicts[o.verdict] ?? 0) + 1
+  totals.modes[o.mode] = (totals.modes[o.mode] ?? 0) + 1
+  if (o.lostSynced + o.neverAppended + o.notClean > 0) totals.failures.push(o)
+}
+
+function emptyTotals(): PowerLossTotals {
+  return {trials: 0, appended: 0, synced: 0, survived: 0, lostSynced: 0, neverAppended: 0, notClean: 0, torn: 0, verdicts: {}, modes: {}, failures: []}
+}
+
 export function powerLossTrials(count: number, firstSeed = 1): PowerLossTotals {
-  const totals: PowerLossTotals = {trials: 0, appended: 0, synced: 0, survived: 0, lostSynced: 0, neverAppended: 0, notClean: 0, torn: 0, verdicts: {}, modes: {}, failures: []}
+  const totals = emptyTotals()
+  for (let i = 0; i < count; i++) addOutcome(totals, powerLossTrial(firstSeed + i))
+  return totals
+}
+
+/**
+ * Bytes for payloads, made once from a fixed seed: a trial takes a payload as
+ * a slice of it at a seeded offset (drawing every byte of megabytes per trial
+ * would cost more than the rest of the trial).
+ */
+let payloadPool: Buffer | undefined
+const POOL_SIZE = 512 * 1024
+
+/** `length` seeded bytes, the record's index first when it fits, so that no two payloads are equal. */
+function seededPayload(length: number, index: number, rand: () => number): Buffer {
+  if (!payloadPool) {
+    const fill = rng32(0x5eed)
+    payloadPool = Buffer.allocUnsafe(POOL_SIZE)
+    for (let j = 0; j < POOL_SIZE; j += 4) payloadPool.writeUInt32LE(Math.floor(fill() * 4294967296), j)
+  }
+  const from = Math.floor(rand() * (POOL_SIZE - length))
+  const payload = Buffer.from(payloadPool.subarray(from, from + length))
+  if (length >= 4) payload.writeUInt32LE(index, 0)
+  return payload
+}
+
+export interface MultiPowerLossOutcome extends PowerLossOutcome {
+  /** Segments rotated to: the WAL holds rotations + 1 segments at the cut. */
+  rotations: number
+  syncs: number
+  /**
+   * Segments rotated out since the last sync: their seal (the pipeline's
+   * background fdatasync) was never waited for by a sync, so any subset of
+   * their pages may be lost.
+   */
+  unackedSeals: number
+  /** Segments created since the last sync, as the cut left them: name lost, header only, or some records' pages. */
+  absent: number
+  headerOnly: number
+  partial: number
+  /** What went wrong, for a failing seed. */
+  problems: string[]
+}
+
+/**
+ * One power-loss trial over several segments: 1 MiB segments (so rotations go
+ * through the segment pipeline and rotated-out segments are sealed in the
+ * background), records of up to 200 KiB, syncs at random points. At the cut
+ * every segment file is its image at the last sync plus any subset of the
+ * pages written since, and one page in all of them possibly torn.
+ */
+export function multiSegmentPowerLossTrial(seed: number): MultiPowerLossOutcome {
+  const rand = rng32(seed)
+  const root = tempDir('walctl-power-multi-')
+  const live = path.join(root, 'live')
+  const manager = WalManager.init(live, {segmentSize: PREPARE_MIN_SIZE, createdAtUs: CREATED_US})
+  const readSegment = (id: number): Buffer => fs.readFileSync(path.join(live, segmentFileName(id)))
+  const syncedImages = new Map<number, Buffer>([[1, readSegment(1)]])
+  // The current segment at the last sync: every earlier one was sealed, and that seal waited for, then.
+  let syncedCurrent = 1
+  const appended: Buffer[] = []
+  let synced = 0
+  let syncs = 0
+  // Trials differ in shape, not just in detail: some fill segments with large records, some
+  // sync often, some never or only once in several rotations.
+  const steps = 10 + Math.floor(rand() * 150)
+  const largeShare = rand() < 0.15 ? 0.05 : 0.35
+  const syncRate = [0, 0.01, 0.03, 0.1][Math.floor(rand() * 4)]
+  for (let i = 0; i < steps; i++) {
+    const length = rand() < largeShare ? 16 * 1024 + Math.floor(rand() * 184 * 1024) : 1 + Math.floor(rand() * 2000)
+    const payload = seededPayload(length, i, rand)
+    manager.append(payload)
+    appended.push(payload)
+    if (rand() < syncRate) {
+      manager.sync()
+      syncs++
+      const current = manager.current()
+      // Segments rotated out since the previous sync have no mapping left; the current one is copied from its own.
+      for (let id = syncedCurrent; id < current.id; id++) syncedImages.set(id, readSegment(id))
+      syncedImages.set(current.id, Buffer.from(current.bytes()))
+      syncedCurrent = current.id
+      synced = appended.length
+    }
+  }
+  const last = manager.current().id
+  // Each rotation fsyncs the directory once the new name is in place, which makes every earlier
+  // name durable too: the names surviving the cut are those up to some segment made since the sync.
+  const named = rand() < 0.5 ? last : syncedCurrent + Math.floor(rand() * (last - syncedCurrent + 1))
+  const tearIn = syncedCurrent + Math.floor(rand() * (last - syncedCurrent + 1))
+  // Half the pages reached the disk, or most, or all: holes everywhere would leave few cuts clean or repairable.
+  const reached = [0.5, 0.9, 1][Math.floor(rand() * 3)]
+  const images: Buffer[] = []
+  let torn = false
+  let headerOnly = 0
+  let partial = 0
+  for (let id = 1; id <= named; id++) {
+    const current = readSegment(id)
+    // A segment made since the sync: installPrepared synced its header page before naming it.
+    let base = syncedImages.get(id)
+    if (!base) {
+      base = Buffer.alloc(current.length)
+      current.copy(base, 0, 0, FIRST_RECORD_OFFSET)
+    }
+    // Its first page holds records, so the header alone is a case of its own, not a rare empty subset.
+    if (!syncedImages.has(id) && rand() < 0.25) {
+      headerOnly++
+      images.push(base)
+      continue
+    }
+    const cut = powerCutImage(base, current, rand, id === tearIn, reached)
+    torn ||= cut.torn
+    if (!syncedImages.has(id)) {
+      if (cut.applied === 0 && !cut.torn) headerOnly++
+      else partial++
+    }
+    images.push(cut.image)
+  }
+  manager.close()
+  const dir = path.join(root, 'after-power-cut')
+  fs.mkdirSync(dir)
+  images.forEach((image, k) => fs.writeFileSync(path.join(dir, segmentFileName(k + 1)), image))
+  const checked = recoverAndCheck(dir, seed, appended, synced)
+  fs.rmSync(root, {recursive: true, force: true})
+  return {
+    seed, appended: appended.length, synced, survived: checked.survived, verdict: checked.verdict, mode: checked.mode,
+    lostSynced: checked.lostSynced, neverAppended: checked.neverAppended, notClean: checked.notClean, torn,
+    rotations: last - 1, syncs, unackedSeals: last - syncedCurrent, absent: last - named, headerOnly, partial, problems: checked.problems,
+  }
+}
+
+export interface MultiPowerLossTotals extends PowerLossTotals {
+  /** Trials by their number of rotations. */
+  rotations: Record<number, number>
+  syncs: number
+  /** Trials whose cut found at least one seal not acknowledged by a sync, and those seals in all. */
+  withUnackedSeals: number
+  unackedSeals: number
+  absent: number
+  headerOnly: number
+  partial: number
+  failures: MultiPowerLossOutcome[]
+}
+
+export function multiSegmentPowerLossTrials(count: number, firstSeed = 1): MultiPowerLossTotals {
+  const totals: MultiPowerLossTotals = {...emptyTotals(), rotations: {}, syncs: 0, withUnackedSeals: 0, unackedSeals: 0, absent: 0, headerOnly: 0, partial: 0, failures: []}
   for (let i = 0; i < count; i++) {
-    const o = powerLossTrial(firstSeed + i)
-    totals.trials++
-    totals.appended += o.appended
-    totals.synced += o.synced
-    totals.survived += o.survived
-    totals.lostSynced += o.lostSynced
-    totals.neverAppended += o.neverAppended
-    totals.notClean += o.notClean
-    if (o.torn) totals.torn++
-    totals.verdicts[o.verdict] = (totals.verdicts[o.verdict] ?? 0) + 1
-    totals.modes[o.mode] = (totals.modes[o.mode] ?? 0) + 1
-    if (o.lostSynced + o.neverAppended + o.notClean > 0) totals.failures.push(o)
+    const o = multiSegmentPowerLossTrial(firstSeed + i)
+    addOutcome(totals, o)
+    totals.rotations[o.rotations] = (totals.rotations[o.rotations] ?? 0) + 1
+    totals.syncs += o.syncs
+    if (o.unackedSeals > 0) totals.withUnackedSeals++
+    totals.unackedSeals += o.unackedSeals
+    totals.absent += o.absent
+    totals.headerOnly += o.headerOnly
+    totals.partial += o.partial
   }
   return totals
 }
