@@ -26,7 +26,9 @@ const TAKEN = 1
 const NEXT = 2
 const FILLED = 3
 const ACTIVE = 4
-const SLOTS = 5
+/** Set once the file's size is durable (ftruncate, fsync): before any zero is written, so that no fsync ever writes them. */
+const SIZED = 5
+const SLOTS = 6
 /** A preparation's unit of work: whoever claims a chunk writes it. */
 const CHUNK = 1024 * 1024
 /** A thread that has not taken its job after this long never started (no memory for it, say). */
@@ -41,8 +43,11 @@ const JOB_TIMEOUT_MS = 600_000
 // an error makes it FAILED, as does the owner to cancel it, and whoever then
 // closes the file first waits for ACTIVE to fall to 0 (no write still under
 // way into a descriptor about to be closed and reused: a writer counts
-// itself in before it looks at the state). No fsync: the seal writes each
-// page back once, with its records. One text, run by both.
+// itself in before it looks at the state). The first chunk's writer makes
+// the file's size durable first (ftruncate and fsync of a file with nothing
+// written yet: metadata only); the zeros themselves are never synced, since
+// the seal writes each page back once, with its records, and a page never
+// written back reads as zeros. One text, run by both.
 const ZERO_CHUNKS = `
   const chunks = Math.ceil(size / ${CHUNK})
   for (;;) {
@@ -54,6 +59,11 @@ const ZERO_CHUNKS = `
       const at = k * ${CHUNK}
       const length = Math.min(${CHUNK}, size - at)
       try {
+        if (Atomics.load(st, ${SIZED}) === 0) {
+          fs.ftruncateSync(fd, size)
+          fs.fsyncSync(fd)
+          Atomics.store(st, ${SIZED}, 1)
+        }
         for (let done = 0; done < length; ) done += fs.writeSync(fd, zeros, 0, length - done, at + done)
       } catch {
         ok = false
