@@ -2,7 +2,7 @@
 // layers over these same functions; nothing here prints or exits.
 
 export {WalManager} from './core/write/manager.js'
-export type {InitOptions} from './core/write/manager.js'
+export type {InitOptions, WriterOptions} from './core/write/manager.js'
 export {WalSegment, checkSegmentSize} from './core/write/segment.js'
 export type {OpenSegmentOptions} from './core/write/segment.js'
 

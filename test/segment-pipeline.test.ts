@@ -256,3 +256,22 @@ test('a filled segment is synced off the append path: a sync waits for it, and a
   t.is(v.verdict, 'clean')
   t.is(v.records, 20_000)
 })
+
+test('sealOnRotation false: filled segments wait for the next sync (at most eight held), which makes every one durable', (t) => {
+  const wal = path.join(tempDir('walctl-pipeline-'), 'wal')
+  const m = WalManager.init(wal, {segmentSize: MiB, sealOnRotation: false})
+  const record = Buffer.alloc(1000, 9)
+  for (let i = 0; i < 5_000; i++) m.append(record)
+  // Four rotations, no sync: the four filled segments are still held, unsynced.
+  const held = (): number[] => openIn(wal).filter((ino) => ino !== fs.statSync(m.current().path).ino && !new Set(temporaries(wal).map((n) => fs.statSync(path.join(wal, n)).ino)).has(ino))
+  t.is(m.segments.length, 5)
+  t.is(held().length, 4)
+  for (let i = 0; i < 15_000; i++) m.append(record)
+  t.true(m.segments.length >= 19)
+  t.true(held().length <= 8 + 2, `${held().length} held: the oldest are sealed past eight`)
+  m.sync()
+  t.deepEqual(held(), [], 'sync sealed every one')
+  m.close()
+  t.deepEqual(openIn(wal), [])
+  t.is(verifyWal(wal, {settleTries: 0}).records, 20_000)
+})

@@ -12,7 +12,22 @@ import {checkSegmentSize, WalSegment} from './segment.js'
 import {collectGarbage, GcOptions, GcResult} from '../maintain/gc.js'
 import {PREPARE_MIN_SIZE, SegmentPipeline} from './segment-pipeline.js'
 
-export interface InitOptions {
+/** Segments a writer without sealOnRotation leaves unsynced (and holds open) at most. */
+const MAX_UNSEALED = 8
+
+export interface WriterOptions {
+  /**
+   * A segment rotated out is made durable at once, in the background (true,
+   * the default), or only at the next sync or close (false, as Shardex, which
+   * never syncs, leaves it to the kernel). Either way sync and close return
+   * only once every record appended is durable; what differs is how much a
+   * power cut can take from a writer that rarely syncs, and whether the disk
+   * is written while appends go on.
+   */
+  sealOnRotation?: boolean
+}
+
+export interface InitOptions extends WriterOptions {
   segmentSize?: number
   createdAtUs?: bigint
 }
@@ -27,13 +42,17 @@ export class WalManager {
   private readonly pipeline: SegmentPipeline | undefined
   private rotated = false
   private cleaned = false
+  private readonly sealOnRotation: boolean
+  /** Segments rotated out whose seal waits for the next sync or close (sealOnRotation false). */
+  private unsealed: Array<{fd: number; file: string}> = []
   /**
    * What the caller should say on stderr: a new segment that could not be
    * given the owner of the WAL's newest one (walctl not running as root).
    */
   readonly warnings: string[] = []
 
-  private constructor(listing: WalListing, segmentSize: number) {
+  private constructor(listing: WalListing, segmentSize: number, options: WriterOptions) {
+    this.sealOnRotation = options.sealOnRotation ?? true
     this.dir = listing.dir
     this.listing = listing
     this.segmentSize = segmentSize
@@ -57,7 +76,7 @@ export class WalManager {
       throw new WalError(ExitCode.CANT_CREATE, `refusing to initialise: the directory already holds ${existing.segments.length} segment(s), the first ${existing.segments[0].name}`, {file: dir})
     }
     const seg = WalSegment.create(dir, 1, segmentSize, options.createdAtUs ?? nowMicros())
-    const manager = new WalManager(listWal(dir), segmentSize)
+    const manager = new WalManager(listWal(dir), segmentSize, options)
     manager.cur = seg
     manager.arm(seg)
     return manager
@@ -67,7 +86,7 @@ export class WalManager {
    * Opens an existing WAL for appending: a WAL directory, or a Shardex index
    * root holding `wal/`. Every segment must have the newest one's size.
    */
-  static open(input: string): WalManager {
+  static open(input: string, options: WriterOptions = {}): WalManager {
     const dir = resolveWalDir(input)
     const listing = listWal(dir)
     const newest = listing.segments.at(-1)
@@ -77,7 +96,7 @@ export class WalManager {
       const names = odd.slice(0, 5).map((s) => `${s.name} (${s.size} bytes)`).join(', ')
       throw new WalError(ExitCode.DATA, `segments disagree on their size: the newest, ${newest.name}, is ${newest.size} bytes but ${names}${odd.length > 5 ? ` and ${odd.length - 5} more` : ''} differ; refusing to append`, {file: dir})
     }
-    return new WalManager(listing, newest.size)
+    return new WalManager(listing, newest.size, options)
   }
 
   get segments(): readonly SegmentFile[] {
@@ -142,8 +161,14 @@ export class WalManager {
 
   /** Every record appended so far is durable once this returns: the segments rotated out (their seals), then the current one. */
   sync(): void {
+    this.sealRotated()
     this.pipeline?.waitSeals()
     this.cur?.sync()
+  }
+
+  /** Starts the seals that waited for a sync or close. */
+  private sealRotated(): void {
+    for (const {fd, file} of this.unsealed.splice(0)) this.pipeline!.seal(fd, file)
   }
 
   /** Starts the next segment (highest id + 1) and makes it current. Returns its id. */
@@ -180,7 +205,15 @@ export class WalManager {
       this.arm(seg)
       return seg
     } finally {
-      if (sealFd >= 0) this.pipeline!.seal(sealFd, old!.path)
+      if (sealFd >= 0 && this.sealOnRotation) this.pipeline!.seal(sealFd, old!.path)
+      else if (sealFd >= 0) {
+        this.unsealed.push({fd: sealFd, file: old!.path})
+        // A descriptor held per segment is bounded: past a few, the oldest is sealed anyway.
+        if (this.unsealed.length > MAX_UNSEALED) {
+          const oldest = this.unsealed.shift()!
+          this.pipeline!.seal(oldest.fd, oldest.file)
+        }
+      }
     }
   }
 
@@ -204,6 +237,7 @@ export class WalManager {
       this.cur?.close()
     } finally {
       this.cur = undefined
+      this.sealRotated()
       this.pipeline?.close()
     }
   }
