@@ -4,9 +4,10 @@
 // mapping can meet a full disk), by a worker thread on the other core. A
 // rotation then writes the header, syncs that page and moves the file into
 // place (WalSegment.installPrepared) instead of writing the whole segment in
-// the append path; the segment it leaves is made durable by the same thread
-// (a seal). The append loop is synchronous, so the worker is driven through
-// shared memory (Atomics), not through the event loop.
+// the append path; the segment it leaves is made durable by another thread
+// (a seal) while appends go on. The append loop is synchronous, so the
+// threads are driven through shared memory (Atomics), not through the event
+// loop (threads.ts).
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError} from '../errors.js'
