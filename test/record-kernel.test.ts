@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import {crc32 as zlibCrc32} from 'node:zlib'
 import test from 'ava'
 import {FIRST_RECORD_OFFSET, RECORD_HEADER_SIZE} from '../src/core/format/format.js'
-import {kernelBuffer, kernelFor, KERNEL_ZLIB_FROM} from '../src/core/format/record-kernel.js'
+import {kernelBuffer, kernelFor, KERNEL_MIN_WINDOW, KERNEL_ZLIB_FROM} from '../src/core/format/record-kernel.js'
 import {RECORD_KERNEL_WASM} from '../src/core/format/record-kernel.wasm.js'
 import {RecordScanOptions, scanRecords} from '../src/core/format/records.js'
 import {FileWindow} from '../src/core/read/file-window.js'
@@ -81,7 +81,7 @@ function both(bytes: Buffer, windowSize: number, options: RecordScanOptions = {}
 }
 
 test('the kernel checksums as zlib does, every length to past its zlib switch, at every alignment', (t) => {
-  const buf = kernelBuffer(8192)
+  const buf = kernelBuffer(KERNEL_MIN_WINDOW)
   const kernel = kernelFor(buf)
   t.truthy(kernel, 'a kernel buffer where WebAssembly runs')
   for (let length = 1; length < KERNEL_ZLIB_FROM + 20; length += length < 300 ? 1 : 37) {
@@ -132,13 +132,19 @@ for (const [name, edit] of EDITS) {
     const img = image(LENGTHS, capacity)
     edit(img, at)
     // The whole file in one window, then windows that cut records (and force reloads and streamed CRCs).
-    for (const windowSize of [capacity, 4096, 3001]) {
+    for (const windowSize of [capacity, KERNEL_MIN_WINDOW, KERNEL_MIN_WINDOW + 3001]) {
       const {kernel, js, kernelUsed} = both(img, windowSize)
       t.true(kernelUsed)
       t.deepEqual(kernel, js, `window ${windowSize}`)
     }
   })
 }
+
+test('a small window is a plain Buffer: a kernel would cost more to set up than it saves', (t) => {
+  t.is(kernelFor(kernelBuffer(KERNEL_MIN_WINDOW - 1)), undefined)
+  t.is(kernelFor(kernelBuffer(0)), undefined)
+  t.truthy(kernelFor(kernelBuffer(KERNEL_MIN_WINDOW)))
+})
 
 test('kernel and JavaScript scans agree when the visitor stops inside a run the kernel walked', (t) => {
   const lengths = Array.from({length: 300}, () => 100)

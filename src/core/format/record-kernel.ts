@@ -62,11 +62,18 @@ export class RecordKernel {
 const kernels = new WeakMap<ArrayBufferLike, RecordKernel>()
 
 /**
+ * Below this a window is a plain Buffer: a kernel costs about 70 µs to set
+ * up (its memory, an instance, the tables), more than it saves on so few
+ * records, and a WAL of thousands of small segments would pay it for each.
+ */
+export const KERNEL_MIN_WINDOW = 64 * 1024
+
+/**
  * A Buffer of `size` bytes that the kernel can scan in place (a reader's
- * window), or a plain one where there is no WebAssembly.
+ * window), or a plain one where there is no WebAssembly or the window is small.
  */
 export function kernelBuffer(size: number): Buffer {
-  const mod = module()
+  const mod = size >= KERNEL_MIN_WINDOW ? module() : undefined
   if (!mod) return Buffer.allocUnsafe(size)
   const memory = new WebAssembly.Memory({initial: Math.ceil((DATA + size) / PAGE)})
   kernels.set(memory.buffer, new RecordKernel(memory, mod))
