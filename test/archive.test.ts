@@ -9,6 +9,7 @@ import {BIN, walctl} from './helpers/cli.js'
 import {snapshot, tempDir} from './helpers/fixtures.js'
 import {startS3, S3Server} from './helpers/s3.js'
 import {WalManager} from '../src/core/write/manager.js'
+import {segmentFileName} from '../src/core/format/names.js'
 import {ROOT} from './helpers/cli.js'
 import {checkShape, parseTypes} from './helpers/json-shape.js'
 
@@ -116,14 +117,20 @@ for (const t of targets()) {
     for (const [name, bytes] of segments(restored)) tt.true(bytes.equals(expected.get(name)!), `${name} equals point-in-time's`)
     tt.is(shaped<{lastRecord: string}>(rs.stdout, 'Restore').lastRecord, `${seg}:${off}`)
 
-    // --to-time: just after segment 3 was created, so segment 3 is the newest created before it; cut after its last record.
-    const created = manifestOf(url, env).segments.find((s) => s.id === 3)!.createdAtUs
-    const when = new Date(Number(BigInt(created) / 1000n) + 1).toISOString()
+    // --to-time: the first millisecond after a segment (3 or later) was created in which the next one was not yet:
+    // that segment is the newest created before it; cut after its last record. (Rotations of 4 KiB segments can
+    // come less than a millisecond apart, so the segment is found rather than assumed.)
+    const created = manifestOf(url, env).segments.map((s) => ({id: s.id, us: BigInt(s.createdAtUs)}))
+    const msAfter = (us: bigint): bigint => (us / 1000n + 1n) * 1000n
+    const k = created.findIndex((s, j) => s.id >= 3 && j + 1 < created.length && created[j + 1].us >= msAfter(s.us))
+    tt.true(k >= 0, 'some sealed segment has a millisecond of its own')
+    const cut = created[k].id
+    const when = new Date(Number(msAfter(created[k].us) / 1000n)).toISOString()
     const byTime = path.join(tempDir(), 't')
     const rt = walctl(['restore', url, byTime, '--to-time', when, '--json'], {env})
     tt.is(rt.code, 0, rt.stderr)
-    tt.deepEqual([...segments(byTime).keys()], ['wal_000001.log', 'wal_000002.log', 'wal_000003.log'])
-    tt.true(segments(byTime).get('wal_000003.log')!.equals(segments(wal.dir).get('wal_000003.log')!), 'a sealed segment ends with its last record: nothing to cut')
+    tt.deepEqual([...segments(byTime).keys()], created.slice(0, k + 1).map((s) => segmentFileName(s.id)))
+    tt.true(segments(byTime).get(segmentFileName(cut))!.equals(segments(wal.dir).get(segmentFileName(cut))!), 'a sealed segment ends with its last record: nothing to cut')
     // A position that is not a record: refused, nothing left behind.
     const bad = path.join(tempDir(), 'bad')
     const rb = walctl(['restore', url, bad, '--to', `${seg}:${off + 1}`], {env})

@@ -100,19 +100,22 @@ export function createExclusive(file: string, mode: number, action = 'create', r
 /**
  * Removes `file` after checking it is still the regular file `expected`
  * (same device and inode) when given; a link, a FIFO or any other file in its
- * place is left alone and refused (73).
+ * place is left alone and refused (73). Returns whether this call removed it
+ * (false: it was gone already, or someone else removed it meanwhile).
  */
-export function unlinkRegular(file: string, action: string, expected?: fs.Stats): void {
+export function unlinkRegular(file: string, action: string, expected?: fs.Stats): boolean {
   const st = lstatOrUndefined(file)
-  if (!st) return
+  if (!st) return false
   if (!st.isFile()) throw notRegular(file, st, action)
   if (expected && (st.ino !== expected.ino || st.dev !== expected.dev)) {
     throw new WalError(ExitCode.CANT_CREATE, `refusing to ${action}: the file was replaced by another one meanwhile`, {file})
   }
   try {
     fs.unlinkSync(file)
+    return true
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(error, file, action)
+    return false
   }
 }
 

@@ -247,9 +247,11 @@ function attemptOnce(dir: string, command: string): Attempt {
     const reason = current.holder ? deadReason(current.holder) : 'unreadable'
     if (reason === undefined) return {holder: current.holder, file}
     // The dead holder's file goes (checked to be that same regular file); ours is created exclusively.
-    unlinkRegular(file, 'take over the writer lock', current.stat)
+    // A holder releases without the mutex: one that released and exited since its file was read left
+    // nothing to take over, and this is an ordinary acquisition.
+    const tookOver = unlinkRegular(file, 'take over the writer lock', current.stat)
     writeHolder(dir, file, mine)
-    return {lock: new WriterLock(dir, mine, {previous: current.holder, reason, file}), file}
+    return {lock: new WriterLock(dir, mine, tookOver ? {previous: current.holder, reason, file} : undefined), file}
   })
 }
 
