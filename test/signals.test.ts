@@ -154,3 +154,21 @@ test.serial('SIGTERM during gc --archive: exit 143 between two removals, a durab
   t.false(fs.existsSync(path.join(wal, '.walctl.lock')))
   t.is(walctl(['verify', wal, '-q']).code, 0)
 })
+
+test.serial('SIGTERM during restore: exit 143 within about a second, and the directory holds nothing: no segment, no temporary', async (t) => {
+  const wal = path.join(tempDir('walctl-signals-'), 'wal')
+  const manager = WalManager.init(wal, {segmentSize: 4 * 1024 * 1024})
+  const record = Buffer.alloc(4000, 7)
+  for (let i = 0; i < 50_000; i++) manager.append(record)
+  manager.close()
+  const target = `file://${path.join(tempDir('walctl-signals-'), 'archive')}`
+  const archived = walctl(['archive', wal, '--to', target])
+  t.is(archived.code, 0, archived.stderr)
+  const dir = path.join(tempDir('walctl-signals-'), 'restored')
+  const temporaries = (): number => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')).length : 0)
+  const run = await runAndSignal(['restore', target, dir], 'SIGTERM', 0, () => temporaries() >= 2)
+  t.is(run.code, 143, run.stderr)
+  t.true(run.afterSignalMs < 2000, `exited ${run.afterSignalMs} ms after the signal`)
+  t.regex(run.stderr, /^walctl: interrupted by SIGTERM; nothing was restored: the segments downloaded so far were temporary files, removed\n$/)
+  t.deepEqual(fs.existsSync(dir) ? fs.readdirSync(dir) : [], [], 'no segment and no temporary in the directory')
+})
