@@ -164,39 +164,24 @@ export class RecordScanner {
     const onRecord = this.onRecord
     const resynced = this.resynced
     // Bytes read into the record kernel's memory are walked there, a run at a time; each record it stops at
-    // (too long for it, or not valid) is then judged by the loop below, exactly as without it.
+    // (too long for it, or not valid) is then judged by the loop below, exactly as without it. A visitor still
+    // gets its call per record from that loop, the kernel's run only sparing it the CRCs (`trusted`).
     const kernel = kernelFor(buf)
     let off = this.off
+    let trusted = off
     let records = this.records
     let last = this.lastRecordEnd
     let payload = this.payloadBytes
     while (off >= base && off + RECORD_HEADER_SIZE <= lim) {
-      if (kernel) {
+      if (kernel && off >= trusted) {
         const stop = kernel.run(buf, off - base, lim - base) + base
-        const n = kernel.count
-        if (n > 0) {
-          if (onRecord) {
-            for (let k = 0; k < n; k++) {
-              const i = off - base
-              const length = u32(buf, i)
-              records++
-              payload += length
-              last = off + RECORD_HEADER_SIZE + length
-              if (onRecord(off, length, u32(buf, i + 4), resynced) === false) {
-                this.stopped = true
-                this.finished = true
-                off = last
-                break
-              }
-              off = last
-            }
-            if (this.stopped) break
-          } else {
-            records += n
-            payload += stop - off - n * RECORD_HEADER_SIZE
-            last = stop
-            off = stop
-          }
+        if (onRecord) {
+          trusted = stop
+        } else if (kernel.count > 0) {
+          records += kernel.count
+          payload += stop - off - kernel.count * RECORD_HEADER_SIZE
+          last = stop
+          off = stop
           if (off + RECORD_HEADER_SIZE > lim) break
         }
       }
@@ -205,7 +190,7 @@ export class RecordScanner {
       const dataEnd = off + RECORD_HEADER_SIZE + length
       if (length === 0 || dataEnd > lim) break
       const stored = u32(buf, i + 4)
-      if (crc32(buf, i + RECORD_HEADER_SIZE, i + RECORD_HEADER_SIZE + length) !== stored) break
+      if (off >= trusted && crc32(buf, i + RECORD_HEADER_SIZE, i + RECORD_HEADER_SIZE + length) !== stored) break
       records++
       payload += length
       last = dataEnd
