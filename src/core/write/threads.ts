@@ -19,7 +19,7 @@ const threads = new Map<string, Worker>()
 const pending = new Map<Int32Array, Worker>()
 
 /** The thread of `lane`, running `code`. */
-export function sharedThread(lane: string, code: string): Worker {
+function sharedThread(lane: string, code: string): Worker {
   const running = threads.get(lane)
   if (running) return running
   const worker = new Worker(code, {eval: true, execArgv: [], resourceLimits: {maxOldGenerationSizeMb: 16}})
