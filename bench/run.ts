@@ -23,6 +23,9 @@ async function section(name: string, f: () => void | Promise<void>): Promise<voi
   process.stderr.write(`bench: ${name}...\n`)
   try {
     await f()
+    // What a section held (a 640 MB payload, a writer's mappings) goes before the next starts processes:
+    // a big parent makes every process it starts slower (docs/PERFORMANCE.md).
+    ;(globalThis as {gc?: () => void}).gc?.()
   } catch (error) {
     // One section failing (say, a build in progress under a shared checkout) does not lose the others' figures.
     const message = error instanceof Error ? error.message : String(error)

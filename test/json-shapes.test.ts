@@ -178,3 +178,14 @@ test('errors: every command answers a failure with the documented error document
   const withFile = json(t, ['dump', missing], 66) as {error: {file?: string}}
   t.is(withFile.error.file, missing)
 })
+
+test('verify lists stray files in code-unit order, the same under any locale', (t) => {
+  const dir = copyFixture('small')
+  for (const name of ['b', 'B', 'a', 'A', '_x', 'é']) fs.writeFileSync(path.join(dir, 'wal', name), '')
+  const expected = ['A', 'B', '_x', 'a', 'b', 'é']
+  for (const lang of ['C.UTF-8', 'en_US.UTF-8', 'sv_SE.UTF-8']) {
+    const r = walctl(['verify', dir, '--json'], {env: {LANG: lang, LC_ALL: lang}})
+    const report = JSON.parse(r.stdout) as {problems: Array<{kind: string; file: string}>}
+    t.deepEqual(report.problems.filter((p) => p.kind === 'stray-file').map((p) => path.basename(p.file)), expected, lang)
+  }
+})

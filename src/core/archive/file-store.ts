@@ -13,6 +13,7 @@ import {makeDirs} from '../fs/owner.js'
 import {checkDirOrAbsent, createExclusive, lstatOrUndefined, notRegular, openForReading, unlinkRegular} from '../fs/safe-open.js'
 import {Digester} from './digest.js'
 import {ArchiveStore, Digests, MANIFEST_NAME, PutOptions, StoredObject} from './store.js'
+import {compareNames} from '../format/names.js'
 
 const CHUNK = 1024 * 1024
 /** Objects are readable by the archive's owner and group only: WAL payloads are user data. */
@@ -47,7 +48,7 @@ export class FileStore implements ArchiveStore {
       const st = lstatOrUndefined(this.at(name))
       if (st?.isFile()) out.push({name, size: st.size})
     }
-    return out.sort((a, b) => a.name.localeCompare(b.name))
+    return out.sort((a, b) => compareNames(a.name, b.name))
   }
 
   async size(name: string): Promise<number | undefined> {

@@ -8,6 +8,7 @@ import type {S3Client as S3ClientType} from '@aws-sdk/client-s3'
 import {ExitCode, WalError} from '../errors.js'
 import {Digester} from './digest.js'
 import {ArchiveStore, Digests, MANIFEST_NAME, MIN_PART_SIZE, PutOptions, StoredObject} from './store.js'
+import {compareNames} from '../format/names.js'
 import * as fs from 'node:fs'
 
 type Sdk = typeof import('@aws-sdk/client-s3')
@@ -68,7 +69,7 @@ export class S3Store implements ArchiveStore {
     } catch (error) {
       throw this.fail(error, 'list the archive')
     }
-    return out.sort((a, b) => a.name.localeCompare(b.name))
+    return out.sort((a, b) => compareNames(a.name, b.name))
   }
 
   async size(name: string): Promise<number | undefined> {

@@ -18,6 +18,15 @@ export function parseSegmentFileName(name: string): number | undefined {
   return segmentFileName(id) === name ? id : undefined
 }
 
+/**
+ * Orders file names by their UTF-16 code units: the same order on every host
+ * and locale, and without the first localeCompare's cost (loading ICU's
+ * collation takes some 8 ms, a fifth of a command's start-up).
+ */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
 /** A record's place in the WAL: segment id and the byte offset of its record header. */
 export interface Position {
   segment: number

@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from '../errors.js'
 import {TEMP_SUFFIX} from '../fs/files.js'
-import {parseSegmentFileName} from '../format/names.js'
+import {compareNames, parseSegmentFileName} from '../format/names.js'
 import {strayKindOf} from '../fs/safe-open.js'
 
 /** Shardex keeps its WAL in this folder of an index root. */
@@ -102,7 +102,7 @@ export function listWal(dir: string): WalListing {
     }
   }
   segments.sort((a, b) => a.id - b.id)
-  strays.sort((a, b) => a.name.localeCompare(b.name))
+  strays.sort((a, b) => compareNames(a.name, b.name))
   return {dir, segments, strays}
 }
 
