@@ -10,6 +10,7 @@ import {Figure, printTable, removeTemps, ROOT} from './lib.js'
 import {archiveBench} from './archive.js'
 import {verifyRecordsBench} from './verify.js'
 import {appendBench} from './append.js'
+import {zerosBench} from './zeros.js'
 
 const only = process.argv.slice(2)
 const want = (name: string): boolean => only.length === 0 || only.includes(name)
@@ -37,6 +38,7 @@ async function section(name: string, f: () => void | Promise<void>): Promise<voi
 try {
   await section('crc', () => crcSwitchBench(figures))
   await section('faults', () => faultBench(3, figures))
+  await section('zeros', () => zerosBench(5, figures))
   await section('core', () => {
     const ctx = coreBenches([100, 4096, 65_536], 3, figures)
     scanBenches(ctx, 5, figures)

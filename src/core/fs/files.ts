@@ -8,7 +8,15 @@ import {applyOwnership, ownershipOf} from './owner.js'
 import {checkRegularOrAbsent, createExclusive, NOFOLLOW, lstatOrUndefined, notRegular, openNoFollow, unlinkRegular} from './safe-open.js'
 
 export const TEMP_SUFFIX = '.tmp'
-const ZERO_CHUNK = 1024 * 1024
+/**
+ * The most one write into a file's new pages carries. Measured on a VM that
+ * hands freed memory back to its host (free page reporting), 64 MiB of zeros
+ * took 15 to 25 ms in writes of 64 KiB and 180 to 270 ms in writes of 128 KiB
+ * or more, as long as memory was cold; warm, 14 ms against 11
+ * (docs/PERFORMANCE.md). Segments are such writes: init, rotate, the
+ * pipeline's preparation, restore, gc's copies.
+ */
+export const WRITE_CHUNK = 64 * 1024
 
 /** fsync a directory so that a rename or unlink inside it survives power loss. */
 export function fsyncDir(dir: string): void {
@@ -232,13 +240,13 @@ export function readAt(fd: number, position: number, length: number, into?: Buff
   return buf.subarray(0, done)
 }
 
-/** Copies every byte of the open file `src` into `out` from offset 0, a megabyte at a time. */
+/** Copies every byte of the open file `src` into `out` from offset 0: read a megabyte at a time, written WRITE_CHUNK at a time. */
 export function copyFd(src: number, out: number): void {
-  const buf = Buffer.allocUnsafe(ZERO_CHUNK)
+  const buf = Buffer.allocUnsafe(CHUNK)
   for (let pos = 0; ; ) {
     const got = readAt(src, pos, buf.length, buf)
     if (got.length === 0) return
-    for (let done = 0; done < got.length; ) done += fs.writeSync(out, got, done, got.length - done, pos + done)
+    for (let done = 0; done < got.length; ) done += fs.writeSync(out, got, done, Math.min(WRITE_CHUNK, got.length - done), pos + done)
     pos += got.length
   }
 }
@@ -269,8 +277,8 @@ export function hashFile(file: string, action = 'read'): {sha256: string; size: 
   }
 }
 
-/** Writes zeros over `[from, to)` of the open file `fd`, a megabyte at a time: real blocks, not a hole. */
+/** Writes zeros over `[from, to)` of the open file `fd`, WRITE_CHUNK at a time: real blocks, not a hole. */
 export function writeZeros(fd: number, from: number, to: number): void {
-  const zeros = Buffer.alloc(Math.min(ZERO_CHUNK, Math.max(1, to - from)))
+  const zeros = Buffer.alloc(Math.min(WRITE_CHUNK, Math.max(1, to - from)))
   for (let pos = from; pos < to; ) pos += fs.writeSync(fd, zeros, 0, Math.min(zeros.length, to - pos), pos)
 }

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError} from '../errors.js'
-import {CreateFileOptions, createTempFor, discardTemp, TempFile} from '../fs/files.js'
+import {CreateFileOptions, createTempFor, discardTemp, TempFile, WRITE_CHUNK} from '../fs/files.js'
 import {segmentFileName} from '../format/names.js'
 import {BUSY, DONE, FAILED, IDLE, post, settled, STATE} from './threads.js'
 
@@ -30,8 +30,8 @@ const ACTIVE = 4
 /** Set once the file's size is durable (ftruncate, fsync): before any zero is written, so that no fsync ever writes them. */
 const SIZED = 5
 const SLOTS = 6
-/** A preparation's unit of work: whoever claims a chunk writes it. */
-const CHUNK = 1024 * 1024
+/** A preparation's unit of work: whoever claims a chunk writes it, in one write (see WRITE_CHUNK). */
+const CHUNK = WRITE_CHUNK
 /** A thread that has not taken its job after this long never started (no memory for it, say). */
 const START_TIMEOUT_MS = 10_000
 /** A thread still on its job after this long is given up on (a thread that died in it can no longer say so). */
