@@ -172,3 +172,37 @@ test.serial('SIGTERM during restore: exit 143 within about a second, and the dir
   t.regex(run.stderr, /^walctl: interrupted by SIGTERM; nothing was restored: the segments downloaded so far were temporary files, removed\n$/)
   t.deepEqual(fs.existsSync(dir) ? fs.readdirSync(dir) : [], [], 'no segment and no temporary in the directory')
 })
+
+/** The temporaries of walctl's own in `dir` (createFileAtomic's `.NAME.walctl-PID-HEX.tmp`). */
+function temporaries(dir: string): string[] {
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')) : []
+}
+
+// init and rotate write a whole segment synchronously; a signal that comes meanwhile is handled once that
+// work is done. The segment is then complete (it was made through a temporary), and the exit code must
+// still say that a signal came (README: "they finish the segment being created ... and exit 128 + n").
+test.serial('SIGTERM while init writes a 1 GiB segment: the segment is complete, no temporary is left, exit 143', async (t) => {
+  const wal = path.join(tempDir('walctl-signals-'), 'wal')
+  const run = await runAndSignal(['init', wal, '--segment-size', '1GiB'], 'SIGTERM', 0, () => temporaries(wal).length > 0)
+  t.true(run.afterSignalMs >= 0, 'the signal was sent while the temporary was there')
+  t.is(run.code, 143, `${run.stdout}${run.stderr}`)
+  t.regex(run.stderr, /walctl: interrupted by SIGTERM; it arrived as the command finished its work, which is complete\n$/)
+  t.deepEqual(temporaries(wal), [])
+  t.deepEqual(fs.readdirSync(wal).filter((n) => !n.startsWith('.')), ['wal_000001.log'])
+  t.is(fs.statSync(path.join(wal, 'wal_000001.log')).size, 1024 ** 3)
+  t.is(walctl(['verify', wal, '-q']).code, 0)
+})
+
+test.serial('SIGTERM while rotate writes a 1 GiB segment: both segments whole, lock released, exit 143', async (t) => {
+  const wal = path.join(tempDir('walctl-signals-'), 'wal')
+  t.is(walctl(['init', wal, '--segment-size', '1GiB']).code, 0)
+  t.is(walctl(['append', wal, 'before the rotation']).code, 0)
+  const run = await runAndSignal(['rotate', wal], 'SIGTERM', 0, () => temporaries(wal).length > 0)
+  t.true(run.afterSignalMs >= 0, 'the signal was sent while the temporary was there')
+  t.is(run.code, 143, `${run.stdout}${run.stderr}`)
+  t.regex(run.stderr, /walctl: interrupted by SIGTERM; it arrived as the command finished its work, which is complete\n$/)
+  t.deepEqual(temporaries(wal), [])
+  t.false(fs.existsSync(path.join(wal, '.walctl.lock')))
+  t.deepEqual(fs.readdirSync(wal).filter((n) => !n.startsWith('.')).sort(), ['wal_000001.log', 'wal_000002.log'])
+  t.is(walctl(['verify', wal, '-q']).code, 0)
+})

@@ -2,7 +2,7 @@
 // (kept under --json), and JSON or human output chosen in one place.
 import {Command, Errors} from '@oclif/core'
 import {ExitCode, WalError} from '../core/errors.js'
-import {installInterruptHandlers, pendingInterrupt, signalExitCode} from '../core/interrupt.js'
+import {installInterruptHandlers, pendingInterrupt, receiveSignals, signalExitCode} from '../core/interrupt.js'
 import {colorFlag, paint} from './color.js'
 import {isUsageError, UsageContext, usageMessage} from './usage-error.js'
 
@@ -41,8 +41,13 @@ export abstract class WalCommand extends Command {
     await super.init()
   }
 
-  /** A signal that arrived while the command finished its work anyway still sets the exit code (128 + n). */
+  /**
+   * A signal that arrived while the command finished its work anyway still
+   * sets the exit code (128 + n): init and rotate write a whole segment
+   * without a turn of the event loop, so the loop polls once first.
+   */
   protected async finally(err: Error | undefined): Promise<unknown> {
+    if (WRITERS.has(this.id ?? '')) await receiveSignals()
     const signal = pendingInterrupt()
     if (signal && !err) {
       process.exitCode = signalExitCode(signal)

@@ -77,9 +77,20 @@ export function checkInterrupt(what?: string): void {
   throw new InterruptedError(pending, what)
 }
 
-/** Lets the event loop turn (so that a signal's handler can run), then checks. */
-export async function safePoint(what?: string): Promise<void> {
+/**
+ * Lets the event loop poll, so that the handler of a signal that came during
+ * synchronous work runs. One immediate is not enough: queued from an I/O
+ * callback it runs in the same turn's check phase, before any further poll;
+ * the second runs a turn later, with a poll between the two.
+ */
+export async function receiveSignals(): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve))
+  await new Promise<void>((resolve) => setImmediate(resolve))
+}
+
+/** Lets the event loop poll (receiveSignals), then checks. */
+export async function safePoint(what?: string): Promise<void> {
+  await receiveSignals()
   checkInterrupt(what)
 }
 
