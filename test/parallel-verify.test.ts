@@ -3,13 +3,14 @@
 // sparse segments of 64 MiB) with damage, a gap and a stray file in it.
 import {spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import test from 'ava'
 import {WalManager} from '../src/core/write/manager.js'
 import {mergeScans} from '../src/core/read/parallel-verify.js'
 import {scanWal} from '../src/core/read/scan.js'
 import {verifyWal} from '../src/core/read/verify.js'
-import {walctl} from './helpers/cli.js'
+import {BIN, walctl} from './helpers/cli.js'
 import {tempDir} from './helpers/fixtures.js'
 
 function bigWal(): string {
@@ -97,4 +98,49 @@ test('a checkpoint that throws ends a parallel verify with its error', async (t)
     if (++calls === 2) throw new Error('interrupted')
   }}))
   t.is(error?.message, 'interrupted')
+})
+
+test('cleanOnly shares leave each damaged segment to a last scan, and all of it merged is the scan of the whole', (t) => {
+  const wal = bigWal()
+  const nowUs = 1_900_000_000_000_000n
+  const whole = scanWal(wal, {nowUs})
+  for (const shares of [[[1, 2, 3, 5, 6]], [[1, 5], [2, 3, 6]], [[6], [3], [1, 2, 5]]]) {
+    const parts = shares.map((ids) => scanWal(wal, {nowUs, segments: new Set(ids), cleanOnly: true}))
+    const deferred = parts.flatMap((p) => p.deferred ?? [])
+    t.deepEqual(deferred, [3], `only the damaged segment is left: ${JSON.stringify(shares)}`)
+    t.false(parts.some((p) => p.problems.some((q) => q.segment === 3)), 'nothing of it is reported by the share that left it')
+    t.deepEqual(mergeScans([...parts, scanWal(wal, {nowUs, segments: new Set(deferred)})]), whole, JSON.stringify(shares))
+  }
+})
+
+/** Peak RSS in MiB of `walctl ...args` (the whole process: every thread), and what it printed. */
+function peakRss(args: string[]): {mib: number; stdout: string; code: number | null} {
+  const probe = path.join(tempDir('walctl-rss-'), 'rss.cjs')
+  const out = `${probe}.txt`
+  fs.writeFileSync(probe, `
+    const {isMainThread} = require('node:worker_threads')
+    if (isMainThread) process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, String(process.resourceUsage().maxRSS)))
+  `)
+  const r = spawnSync(process.execPath, ['--require', probe, BIN, ...args], {env: {...process.env, NO_COLOR: '1'}, maxBuffer: 1 << 26})
+  return {mib: Number(fs.readFileSync(out, 'utf8')) / 1024, stdout: r.stdout.toString(), code: r.status}
+}
+
+// Issue 13: verify's memory is bounded whatever the threads. A segment with damage is scanned through a
+// 32 MiB window; were each thread to hold one, eight threads would take some 450 MiB for a damaged 1 GiB
+// WAL. Every thread scans through the 1 MiB clean-pass window, and the damaged segments are scanned by the
+// main thread alone once the workers have exited.
+test('a WAL with damage in every segment takes no more memory to verify on two threads than on one', (t) => {
+  t.true(os.availableParallelism() >= 2, 'needs two cores: on one, verify runs one thread and this could not fail')
+  const wal = bigWal()
+  for (const id of [1, 2, 5, 6]) {
+    const fd = fs.openSync(path.join(wal, `wal_00000${id}.log`), 'r+')
+    fs.writeSync(fd, Buffer.from([0x55]), 0, 1, 89 + 8 + 4 * 3008 + 100)
+    fs.closeSync(fd)
+  }
+  const one = peakRss(['verify', wal, '--json', '--jobs', '1'])
+  const two = peakRss(['verify', wal, '--json', '--jobs', '2'])
+  t.is(one.code, 2)
+  t.is(two.code, 2)
+  t.deepEqual(JSON.parse(two.stdout), JSON.parse(one.stdout))
+  t.true(two.mib <= one.mib + 16, `peak RSS: ${two.mib.toFixed(0)} MiB on two threads, ${one.mib.toFixed(0)} MiB on one`)
 })

@@ -3,7 +3,11 @@
 // thread would, every one taking the next segment nobody has taken yet
 // (segment-claims.ts), and the results are put back together in segment
 // order. The report is the one a single-threaded verify gives, problem for
-// problem; memory grows by one scan window and a small heap per worker.
+// problem. Every thread scans through the clean pass's 1 MiB window only; a
+// segment with damage (which needs the full 32 MiB window) is scanned by this
+// thread at the end, after the workers have exited. So memory is at most the
+// larger of a clean parallel verify's (a small heap per worker) and a
+// single-threaded verify's, whatever the damage and the threads.
 // This thread scans too rather than waiting: on a machine of two cores two
 // workers and an idle main thread bring nothing a worker's start-up does not
 // cost, and this thread has its scanner compiled and loaded already.
@@ -79,13 +83,21 @@ export async function verifyWalParallel(input: string, options: ParallelVerifyOp
   const workers = Array.from({length: threads - 1}, (_, i) =>
     new VerifyWorker(file, {input, ids: claims.ids as number[], claims: claims.buffer, thread: i + 2, ...common}, options.onSegmentDone))
   try {
-    const mine = await scanWalAsync(input, {...common, segments: claims.filterFor(1), onSegmentEnd, checkpoint: () => {
+    // Every thread, this one too, scans through the clean pass's window only (cleanOnly in scan.ts).
+    const mine = await scanWalAsync(input, {...common, cleanOnly: true, segments: claims.filterFor(1), onSegmentEnd, checkpoint: () => {
       options.checkpoint?.()
       for (const w of workers) w.throwIfFailed()
     }})
     // Every segment is claimed once this thread has walked them all: a worker that took none has nothing to add.
-    const parts = await Promise.all(workers.map((w) => (claims.took(w.thread) ? w.result : w.stop())))
-    return verifyReport(mergeScans([mine, ...parts.filter((p): p is WalScanResult => p !== undefined)]))
+    const parts = [mine, ...(await Promise.all(workers.map((w) => (claims.took(w.thread) ? w.result : w.stop())))).filter((p): p is WalScanResult => p !== undefined)]
+    // The segments with damage, scanned through the full window here, once every worker has exited: the
+    // window never comes on top of their heaps, so a damaged WAL costs what it costs with --jobs 1.
+    const deferred = new Set(parts.flatMap((p) => p.deferred ?? []))
+    if (deferred.size > 0) {
+      await Promise.all(workers.map((w) => w.exited))
+      parts.push(await scanWalAsync(input, {...common, segments: deferred, onSegmentEnd, checkpoint: options.checkpoint}))
+    }
+    return verifyReport(mergeScans(parts))
   } catch (error) {
     // The other workers' scans would be thrown away: not waited for.
     await Promise.all(workers.map((w) => w.stop()))
@@ -96,6 +108,8 @@ export async function verifyWalParallel(input: string, options: ParallelVerifyOp
 class VerifyWorker {
   readonly thread: number
   readonly result: Promise<WalScanResult>
+  /** Settles once the thread is gone (its heap with it). */
+  readonly exited: Promise<void>
   private readonly worker: Worker
   private failure?: Error
   private stopping = false
@@ -103,6 +117,7 @@ class VerifyWorker {
   constructor(file: string, job: WorkerJob, onSegmentDone?: (size: number) => void) {
     this.thread = job.thread
     this.worker = new Worker(file, {workerData: job})
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()))
     this.result = new Promise((resolve, reject) => {
       const fail = (error: Error): void => {
         this.failure ??= error
@@ -140,7 +155,8 @@ class VerifyWorker {
 
 /** The parts' results as one scan would give them: directory problems once (every part reports them), the rest in segment order. */
 export function mergeScans(parts: WalScanResult[]): WalScanResult {
-  const first = parts[0]
+  const first = {...parts[0]}
+  delete first.deferred
   const segments = parts.flatMap((p) => p.segments).sort((a, b) => a.id - b.id)
   const directory = first.problems.filter((p) => DIRECTORY_KINDS.has(p.kind))
   // Each segment's problems come from the one part that scanned it, in file order: a stable sort by segment keeps that order.

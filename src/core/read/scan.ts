@@ -92,6 +92,13 @@ export interface WalScanOptions extends WalScanVisitor {
   onSettle?(segment: number, attempt: number): void
   /** scanWalAsync: called at each safe point (between segments and windows); throw to abort the scan. */
   checkpoint?(): void
+  /**
+   * Scan only what the small window of the clean pass can (a parallel verify's
+   * workers): a segment that would need the full window (damage, or no clean
+   * pass for it) is left out of the result, problems and all, and listed in
+   * `deferred` for the caller to scan alone, after the others (parallel-verify.ts).
+   */
+  cleanOnly?: boolean
 }
 
 /** Bytes past the segment size checked for zeros between steps. */
@@ -112,6 +119,8 @@ export interface WalScanResult {
   stopped: boolean
   /** Segments that could not be read (each also an `unreadable-segment` problem). */
   unreadable: WalError[]
+  /** With `cleanOnly`: the segments left to the caller, in order. */
+  deferred?: number[]
 }
 
 export function worst(a: Verdict, b: Severity): Verdict {
@@ -234,7 +243,14 @@ function* scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], s
   let records = 0
   let payloadBytes = 0
   let stopped = false
+  const deferred: number[] = []
+  // A deferred segment's problems are another thread's to report: held until its scan ends.
+  let held: Problem[] | undefined
   const add = (p: Problem): void => {
+    if (held) {
+      held.push(p)
+      return
+    }
     problems.push(p)
     verdict = worst(verdict, p.severity)
     options.onProblem?.(p)
@@ -247,16 +263,21 @@ function* scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], s
   }
   for (const gap of gapProblems(dir, files)) add(gap)
   const nowUs = options.nowUs ?? nowMicros()
-  const reuse: WindowBuffers = {}
+  const reuse: ScanWindows = {}
   const newest = files.at(-1)?.id
   // A segment that vanished between the listing and its read, with every older one gone too, was
   // collected by a concurrent gc (readers take no lock); one gone from anywhere else is still an error.
   for (const [index, file] of files.entries()) {
     if (options.segments && !options.segments.has(file.id)) continue
-    let summary: {summary: SegmentSummary; stopped: boolean}
+    let summary: {summary: SegmentSummary; stopped: boolean; deferred?: boolean}
+    held = options.cleanOnly ? [] : undefined
     try {
       summary = yield* scanOneSegment(file, segmentSize, nowUs, options, reuse, add, file.id === newest)
     } catch (error) {
+      // What was found before the error stays this thread's to report, as without cleanOnly.
+      const early = held ?? []
+      held = undefined
+      for (const p of early) add(p)
       if (file.id !== newest && vanished(error, file.path) && files.slice(0, index).every((f) => !fs.existsSync(f.path))) continue
       // A segment gone from the middle of the WAL while it was read is an error naming it, as before.
       if (!(error instanceof WalError) || errnoOf(error) === 'ENOENT') throw error
@@ -265,6 +286,14 @@ function* scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], s
       add({segment: file.id, file: file.path, offset: null, kind: 'unreadable-segment', severity: 'damaged', message: reasonOf(error, file.path)})
       continue
     }
+    const mine = held
+    held = undefined
+    if (summary.deferred) {
+      deferred.push(file.id)
+      yield
+      continue
+    }
+    for (const p of mine ?? []) add(p)
     segments.push(summary.summary)
     records += summary.summary.records
     payloadBytes += summary.summary.payloadBytes
@@ -275,7 +304,7 @@ function* scanSegments(dir: string, files: SegmentFile[], strays: StrayFile[], s
     }
     yield
   }
-  return {dir, segmentSize, segments, problems, records, payloadBytes, verdict, stopped, unreadable}
+  return {dir, segmentSize, segments, problems, records, payloadBytes, verdict, stopped, unreadable, ...(options.cleanOnly ? {deferred} : {})}
 }
 
 /** A WalError's reason without the file name it starts with. */
@@ -323,7 +352,7 @@ class Payload implements RecordPayload {
 }
 
 /** The windows' buffers, reused from one segment to the next. */
-interface WindowBuffers {
+interface ScanWindows {
   buf?: Buffer
   clean?: Buffer
 }
@@ -337,7 +366,7 @@ interface WindowBuffers {
  * depend on this pass: records up to half the full window are found there,
  * where this window would find only those up to half of its own.
  */
-function* cleanPass(fd: number, capacity: number, segmentSize: number, file: string, reuse: WindowBuffers): Generator<void, Pick<SegmentSummary, 'records' | 'payloadBytes' | 'cleanEnd' | 'lastRecordEnd'> | undefined> {
+function* cleanPass(fd: number, capacity: number, segmentSize: number, file: string, reuse: ScanWindows): Generator<void, Pick<SegmentSummary, 'records' | 'payloadBytes' | 'cleanEnd' | 'lastRecordEnd'> | undefined> {
   const src = new FileWindow(fd, capacity, file, reuse.clean, CLEAN_PASS_WINDOW)
   reuse.clean = src.buf
   src.load(0)
@@ -352,7 +381,7 @@ function* cleanPass(fd: number, capacity: number, segmentSize: number, file: str
   return {records: result.records, payloadBytes: result.payloadBytes, cleanEnd: result.cleanEnd, lastRecordEnd: result.lastRecordEnd}
 }
 
-function* scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: WindowBuffers, add: (p: Problem) => void, isNewest: boolean): Generator<void, {summary: SegmentSummary; stopped: boolean}> {
+function* scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: ScanWindows, add: (p: Problem) => void, isNewest: boolean): Generator<void, {summary: SegmentSummary; stopped: boolean; deferred?: boolean}> {
   let fd: number
   try {
     fd = fs.openSync(file.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
@@ -374,7 +403,7 @@ function* scanOneSegment(file: SegmentFile, segmentSize: number, nowUs: bigint, 
   }
 }
 
-function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: WindowBuffers, add: (p: Problem) => void, isNewest: boolean): Generator<void, {summary: SegmentSummary; stopped: boolean}> {
+function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSize: number, nowUs: bigint, options: WalScanOptions, reuse: ScanWindows, add: (p: Problem) => void, isNewest: boolean): Generator<void, {summary: SegmentSummary; stopped: boolean; deferred?: boolean}> {
   // The header and the zeros past the segment size are read apart, so the window holds only what is scanned.
   const whole = new FileWindow(fd, size, file.path, undefined, 0)
   const summary: SegmentSummary = {id: file.id, file: file.path, size, records: 0, payloadBytes: 0, cleanEnd: Math.min(size, FIRST_RECORD_OFFSET), lastRecordEnd: Math.min(size, FIRST_RECORD_OFFSET), resyncedRecords: 0, damagedBytes: 0, rereads: 0, verdict: 'clean'}
@@ -410,6 +439,7 @@ function* scanOpenSegment(file: SegmentFile, fd: number, size: number, segmentSi
       return {summary, stopped: false}
     }
   }
+  if (options.cleanOnly && capacity > CLEAN_PASS_WINDOW) return {summary, stopped: false, deferred: true}
   const src = new FileWindow(fd, capacity, file.path, reuse.buf)
   reuse.buf = src.buf
   src.load(0)

@@ -1,7 +1,8 @@
 // One worker of a parallel verify (parallel-verify.ts): scans with scanWal,
 // exactly as a single-threaded verify would, the segments it claims first
 // (segment-claims.ts), and posts each finished segment (for progress) and
-// then the whole result.
+// then the whole result, with the segments it left to the main thread
+// (damaged ones: see cleanOnly in scan.ts).
 import {parentPort, workerData} from 'node:worker_threads'
 import type {WorkerJob} from './parallel-verify.js'
 import {scanWal} from './scan.js'
@@ -15,6 +16,8 @@ try {
     clockSkewUs: job.clockSkewUs,
     settleTries: job.settleTries,
     settleMs: job.settleMs,
+    // A segment needing the full window goes back to the main thread: one window of that size per verify.
+    cleanOnly: true,
     onSegmentEnd: (s) => parentPort!.postMessage({type: 'segment', size: s.size}),
   })
   // Errors do not survive the structured clone as WalErrors; verify reports them as problems anyway.
