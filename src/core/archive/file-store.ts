@@ -8,7 +8,7 @@ import {crc32} from 'node:zlib'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from '../errors.js'
-import {fsyncDir, removeQuietly} from '../fs/files.js'
+import {fsyncDir, removeQuietly, writeAt} from '../fs/files.js'
 import {makeDirs} from '../fs/owner.js'
 import {checkDirOrAbsent, createExclusive, lstatOrUndefined, notRegular, openForReading, unlinkRegular} from '../fs/safe-open.js'
 import {Digester} from './digest.js'
@@ -114,7 +114,7 @@ export class FileStore implements ArchiveStore {
         if (n === 0) throw new WalError(ExitCode.IO, `the segment ended at ${pos} bytes while being archived (expected ${length})`, {file: name})
         const chunk = buf.subarray(0, n)
         source.update(chunk)
-        for (let w = 0; w < n; ) w += fs.writeSync(out, chunk, w, n - w)
+        writeAt(out, chunk, pos)
         pos += n
         options.onBytes?.(pos)
       }

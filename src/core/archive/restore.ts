@@ -8,7 +8,7 @@ import {randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ExitCode, WalError} from '../errors.js'
-import {fsyncDir, writeZeros} from '../fs/files.js'
+import {fsyncDir, writeAt, writeZeros} from '../fs/files.js'
 import {listWal} from '../read/directory.js'
 import {formatPosition, parsePosition, Position} from '../format/names.js'
 import {scanWal} from '../read/scan.js'
@@ -128,7 +128,7 @@ async function download(store: ArchiveStore, s: Entry, dir: string, onBytes: (n:
     for await (const chunk of store.read(object)) {
       if (pos + chunk.length > stored) throw mismatch(store, object, `it is longer than the ${stored} bytes the manifest lists`)
       digest.update(chunk)
-      for (let w = 0; w < chunk.length; ) w += fs.writeSync(fd, chunk, w, chunk.length - w, pos + w)
+      writeAt(fd, chunk, pos)
       pos += chunk.length
       onBytes(pos)
       // A signal stops the download here too, so that its temporary is removed before walctl exits.

@@ -240,13 +240,18 @@ export function readAt(fd: number, position: number, length: number, into?: Buff
   return buf.subarray(0, done)
 }
 
-/** Copies every byte of the open file `src` into `out` from offset 0: read a megabyte at a time, written WRITE_CHUNK at a time. */
+/** Writes all of `buf` into the open file `fd` at `position`, WRITE_CHUNK at a time. */
+export function writeAt(fd: number, buf: Uint8Array, position: number): void {
+  for (let done = 0; done < buf.length; ) done += fs.writeSync(fd, buf, done, Math.min(WRITE_CHUNK, buf.length - done), position + done)
+}
+
+/** Copies every byte of the open file `src` into `out` from offset 0, read a megabyte at a time. */
 export function copyFd(src: number, out: number): void {
   const buf = Buffer.allocUnsafe(CHUNK)
   for (let pos = 0; ; ) {
     const got = readAt(src, pos, buf.length, buf)
     if (got.length === 0) return
-    for (let done = 0; done < got.length; ) done += fs.writeSync(out, got, done, Math.min(WRITE_CHUNK, got.length - done), pos + done)
+    writeAt(out, got, pos)
     pos += got.length
   }
 }

@@ -13,7 +13,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from '../errors.js'
-import {createFileAtomic, eachChunk, fsyncDir} from '../fs/files.js'
+import {createFileAtomic, eachChunk, fsyncDir, writeAt} from '../fs/files.js'
 import {walctlVersion} from '../version.js'
 import {applyOwnership, dirModeWithin, isRoot, makeDirs, MakeDirOptions} from '../fs/owner.js'
 import {createExclusive, openForReading} from '../fs/safe-open.js'
@@ -90,7 +90,7 @@ export function quarantineCopy(file: string, dir: string): {dest: string; origin
       const hash = createHash('sha256')
       const size = eachChunk(src, (chunk, at) => {
         hash.update(chunk)
-        for (let done = 0; done < chunk.length; ) done += fs.writeSync(out, chunk, done, chunk.length - done, at + done)
+        writeAt(out, chunk, at)
       })
       original = originalOf(st, hash.digest('hex'), size)
       const mode = st.mode & 0o777 & ~0o222

@@ -20,7 +20,7 @@ import {InterruptedError} from '../interrupt.js'
 import {currentCommandLine, tryAcquireWriterLock} from '../maintain/lock.js'
 import {parseSegmentFileName, segmentFileName} from '../format/names.js'
 import {createQuarantine, Original, originalOf, QUARANTINE_DIR, quarantineCopy, REPORT_FILE, writeReport} from './quarantine.js'
-import {eachChunk, hashFile} from '../fs/files.js'
+import {eachChunk, hashFile, writeAt} from '../fs/files.js'
 import {firstNonZero} from '../format/records.js'
 import {scanWal} from '../read/scan.js'
 import {LeftState, recoverTarget, ReportAction, reportHeader} from './recover.js'
@@ -393,7 +393,7 @@ function applyStep(p: Planned, udir: string, warnings: string[]): LeftState | un
         try {
           size = eachChunk(src, (chunk, at) => {
             hash.update(chunk)
-            for (let done = 0; done < chunk.length; ) done += fs.writeSync(fd, chunk, done, chunk.length - done, at + done)
+            writeAt(fd, chunk, at)
           })
         } finally {
           fs.closeSync(src)
