@@ -175,3 +175,22 @@ test('the commands a user types most never collate: the first localeCompare load
     t.false(fs.existsSync(out), `walctl ${args.join(' ')} collated: ${fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : ''}`)
   }
 })
+
+test('readers and help leave node:crypto unloaded (some 2.5 ms of a start): archives and writers load it when they need it', (t) => {
+  const wal = path.join(tempDir('walctl-crypto-'), 'wal')
+  t.is(walctl(['init', wal]).code, 0)
+  t.is(walctl(['append', wal, 'one']).code, 0)
+  const probe = path.join(tempDir('walctl-probe-'), 'modules.cjs')
+  const out = `${probe}.json`
+  fs.writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList)))\n`)
+  const loads = (args: string[]): string[] => {
+    const r = spawnSync(process.execPath, ['--require', probe, BIN, ...args], {env: {...process.env, NO_COLOR: '1'}})
+    t.is(r.status, 0, `${args.join(' ')}: ${r.stderr.toString()}`)
+    return JSON.parse(fs.readFileSync(out, 'utf8')) as string[]
+  }
+  for (const args of [['verify', wal], ['dump', wal, '--limit', '1'], ['--help'], ['verify', '--help']]) {
+    t.false(loads(args).includes('NativeModule crypto'), `walctl ${args.join(' ')} loaded node:crypto`)
+  }
+  // The probe can see it: a writer takes the lock, whose token is random.
+  t.true(loads(['append', wal, 'two']).includes('NativeModule crypto'))
+})

@@ -11,7 +11,7 @@ import {verifyWalParallel} from '../core/read/parallel-verify.js'
 import {endpointFlag} from '../cli/archive-flags.js'
 import {renderArchiveVerify} from '../cli/render-archive.js'
 import {isArchiveUrl, openTarget, parseTarget} from '../core/archive/target.js'
-import {ArchiveVerifyReport, verifyArchive} from '../core/archive/verify-archive.js'
+import type {ArchiveVerifyReport} from '../core/archive/verify-archive.js'
 
 export default class Verify extends WalCommand {
   static summary = 'Check every segment and record; exit 0 clean, 1 repairable, 2 damaged.'
@@ -73,6 +73,8 @@ Output: one line per problem, then the verdict with the totals; a clean WAL is t
     if (flags.prometheus !== undefined) this.fail(ExitCode.USAGE, '--prometheus applies to a WAL directory; for an archive, use walctl archive --prometheus')
     const store = await openTarget(parseTarget(text), {endpoint: flags.endpoint})
     try {
+      // Loaded here only: archives are checked through digests (node:crypto), a WAL directory never is.
+      const {verifyArchive} = await import('../core/archive/verify-archive.js')
       const report = await verifyArchive(store, {deep: flags.deep})
       process.exitCode = report.exitCode
       if (!flags.quiet && !this.jsonEnabled()) process.stdout.write(renderArchiveVerify(report))

@@ -3,7 +3,6 @@
 import * as path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {ExitCode, WalError} from '../errors.js'
-import {FileStore} from './file-store.js'
 import type {S3Options} from './s3-store.js'
 import {ArchiveStore} from './store.js'
 
@@ -43,8 +42,9 @@ export interface OpenTargetOptions extends Partial<S3Options> {
 }
 
 export async function openTarget(target: ArchiveTarget, options: OpenTargetOptions = {}): Promise<ArchiveStore> {
-  if (target.kind === 'file') return FileStore.open(target.dir, target.url, options.create ?? false)
-  // Loaded only for s3:// targets: the SDK is large, and no other command should pay for it.
+  // Each store is loaded only when named: the SDK is large, and the file store brings node:crypto (digests),
+  // which a verify of a WAL directory, the usual case, never needs.
+  if (target.kind === 'file') return (await import('./file-store.js')).FileStore.open(target.dir, target.url, options.create ?? false)
   const {S3Store} = await import('./s3-store.js')
   return S3Store.open(target.url, target.bucket, target.prefix, {partSize: options.partSize ?? 16 * 1024 * 1024, concurrency: options.concurrency ?? 2, endpoint: options.endpoint})
 }

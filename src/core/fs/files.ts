@@ -1,13 +1,18 @@
 // The file pipeline: durable, atomic creation of segment files and the small
 // fs helpers around it (as etcd's file_pipeline.go and fileutil).
-import {createHash, randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
+import {createRequire} from 'node:module'
 import * as path from 'node:path'
 import {ExitCode, fsError, WalError} from '../errors.js'
 import {applyOwnership, ownershipOf} from './owner.js'
 import {checkRegularOrAbsent, createExclusive, NOFOLLOW, lstatOrUndefined, notRegular, openNoFollow, unlinkRegular} from './safe-open.js'
 
 export const TEMP_SUFFIX = '.tmp'
+
+// node:crypto takes some 2.5 ms to load, and a reader (verify, dump) never names a temporary nor hashes a file.
+const require = createRequire(import.meta.url)
+let cryptoModule: typeof import('node:crypto') | undefined
+const crypto = (): typeof import('node:crypto') => (cryptoModule ??= require('node:crypto') as typeof import('node:crypto'))
 /**
  * The most one write into a file's new pages carries. Measured on a VM that
  * hands freed memory back to its host (free page reporting), 64 MiB of zeros
@@ -64,7 +69,7 @@ export interface CreateFileOptions {
 
 /** `.wal_000001.log.walctl-<pid>-<random>.tmp`: walctl's own, unpredictable, and telling which process made it. */
 export function tempNameFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.walctl-${process.pid}-${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`)
+  return path.join(path.dirname(target), `.${path.basename(target)}.walctl-${process.pid}-${crypto().randomBytes(8).toString('hex')}${TEMP_SUFFIX}`)
 }
 
 /** The pid in a temporary name made by tempNameFor, or undefined when the name is not one of walctl's. */
@@ -274,7 +279,7 @@ export function eachChunk(fd: number, each: (chunk: Buffer, at: number) => void)
 export function hashFile(file: string, action = 'read'): {sha256: string; size: number; st: fs.Stats} {
   const fd = openNoFollow(file, fs.constants.O_RDONLY, action)
   try {
-    const hash = createHash('sha256')
+    const hash = crypto().createHash('sha256')
     const size = eachChunk(fd, (chunk) => hash.update(chunk))
     return {sha256: hash.digest('hex'), size, st: fs.fstatSync(fd)}
   } finally {
