@@ -224,6 +224,19 @@ test('a missing id after the segments to remove is refused too: they would no lo
   t.deepEqual(ids(dir), [1, 2, 3, 5])
 })
 
+test('a gap of several ids is named whole in the refusal, through the CLI: the operator sees every id missing, not the first', (t) => {
+  const {dir} = buildWal(7)
+  for (const id of [2, 3, 4]) fs.unlinkSync(path.join(dir, segmentFileName(id)))
+  const before = snapshot(dir)
+  const r = walctl(['gc', dir, '--keep', '1'])
+  t.is(r.code, 2, r.stderr)
+  t.regex(r.stderr, /^walctl: .*refusing to remove wal_000001\.log\.\.wal_000006\.log: segments 2 to 4 \(3\) are missing, so they are not a contiguous prefix/)
+  t.deepEqual(snapshot(dir), before)
+  const after = walctl(['gc', dir, '--keep', '3'])
+  t.is(after.code, 2, after.stderr)
+  t.regex(after.stderr, /segments 2 to 4 \(3\) are missing, so they are not a contiguous prefix/)
+})
+
 test('damage that verify calls damaged in a segment that stays refuses gc; damage in a segment that goes refuses it too, unless --force', (t) => {
   const {dir, positions} = buildWal(5)
   // A bad CRC on the first record of segment 4 hides the two after it: damaged.

@@ -325,7 +325,8 @@ function checkRemovedHoldNoDamage(problems: Problem[], summaries: SegmentSummary
 
 function describeProblem(p: Problem, firstKept: number): string {
   if (p.kind === 'missing-segment') {
-    return p.segment! < firstKept ? `segment ${p.segment} is missing, so they are not a contiguous prefix` : `segment ${p.segment} is missing after them`
+    const what = (p.count ?? 1) > 1 ? `segments ${p.segment} to ${p.last} (${p.count}) are missing` : `segment ${p.segment} is missing`
+    return p.segment! < firstKept ? `${what}, so they are not a contiguous prefix` : `${what} after them`
   }
   const where = p.offset === null ? '' : ` at offset ${p.offset}`
   return `${path.basename(p.file)} is damaged${where} (${p.kind}: ${p.message})`
