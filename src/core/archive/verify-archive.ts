@@ -7,6 +7,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import {ExitCode, WalError} from '../errors.js'
+import {writeAt} from '../fs/files.js'
 import {parseSegmentFileName} from '../format/names.js'
 import {scanWal, Severity, Verdict, worst} from '../read/scan.js'
 import {VERDICT_EXIT} from '../read/verify.js'
@@ -119,7 +120,7 @@ async function deepCheck(store: ArchiveStore, name: string, sha256: string, crc:
       let pos = 0
       for await (const chunk of store.read(name)) {
         d.update(chunk)
-        for (let w = 0; w < chunk.length; ) w += fs.writeSync(fd, chunk, w, chunk.length - w, pos + w)
+        writeAt(fd, chunk, pos)
         pos += chunk.length
       }
     } finally {

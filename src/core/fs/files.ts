@@ -100,7 +100,7 @@ export function createFileAtomic(target: string, head: Uint8Array, size: number,
   const {temp, fd, warnings} = createTempFor(target, options, size)
   try {
     fs.ftruncateSync(fd, size)
-    for (let done = 0; done < head.length; ) done += fs.writeSync(fd, head, done, head.length - done, done)
+    writeAt(fd, head, 0)
     fs.fsyncSync(fd)
     writeZeros(fd, head.length, size)
   } catch (error) {
