@@ -181,21 +181,27 @@ function temporaries(dir: string): string[] {
 // init and rotate write a whole segment synchronously; a signal that comes meanwhile is handled once that
 // work is done. The segment is then complete (it was made through a temporary), and the exit code must
 // still say that a signal came (README: "they finish the segment being created ... and exit 128 + n").
-test.serial('SIGTERM while init writes a 1 GiB segment: the segment is complete, no temporary is left, exit 143', async (t) => {
+// 512 MiB of zeros take some 100 ms to write, while the temporary is polled for every 10 ms; the WAL is
+// removed at the end of each test, so that the suite never holds more than a segment or two of them.
+const BIG = 512 * 1024 * 1024
+
+test.serial('SIGTERM while init writes a 512 MiB segment: the segment is complete, no temporary is left, exit 143', async (t) => {
   const wal = path.join(tempDir('walctl-signals-'), 'wal')
-  const run = await runAndSignal(['init', wal, '--segment-size', '1GiB'], 'SIGTERM', 0, () => temporaries(wal).length > 0)
+  t.teardown(() => fs.rmSync(wal, {recursive: true, force: true}))
+  const run = await runAndSignal(['init', wal, '--segment-size', '512MiB'], 'SIGTERM', 0, () => temporaries(wal).length > 0)
   t.true(run.afterSignalMs >= 0, 'the signal was sent while the temporary was there')
   t.is(run.code, 143, `${run.stdout}${run.stderr}`)
   t.regex(run.stderr, /walctl: interrupted by SIGTERM; it arrived as the command finished its work, which is complete\n$/)
   t.deepEqual(temporaries(wal), [])
   t.deepEqual(fs.readdirSync(wal).filter((n) => !n.startsWith('.')), ['wal_000001.log'])
-  t.is(fs.statSync(path.join(wal, 'wal_000001.log')).size, 1024 ** 3)
+  t.is(fs.statSync(path.join(wal, 'wal_000001.log')).size, BIG)
   t.is(walctl(['verify', wal, '-q']).code, 0)
 })
 
-test.serial('SIGTERM while rotate writes a 1 GiB segment: both segments whole, lock released, exit 143', async (t) => {
+test.serial('SIGTERM while rotate writes a 512 MiB segment: both segments whole, lock released, exit 143', async (t) => {
   const wal = path.join(tempDir('walctl-signals-'), 'wal')
-  t.is(walctl(['init', wal, '--segment-size', '1GiB']).code, 0)
+  t.teardown(() => fs.rmSync(wal, {recursive: true, force: true}))
+  t.is(walctl(['init', wal, '--segment-size', '512MiB']).code, 0)
   t.is(walctl(['append', wal, 'before the rotation']).code, 0)
   const run = await runAndSignal(['rotate', wal], 'SIGTERM', 0, () => temporaries(wal).length > 0)
   t.true(run.afterSignalMs >= 0, 'the signal was sent while the temporary was there')
