@@ -18,8 +18,9 @@ const crypto = (): typeof import('node:crypto') => (cryptoModule ??= require('no
  * hands freed memory back to its host (free page reporting), 64 MiB of zeros
  * took 15 to 25 ms in writes of 64 KiB and 180 to 270 ms in writes of 128 KiB
  * or more, as long as memory was cold; warm, 14 ms against 11
- * (docs/PERFORMANCE.md). Segments are such writes: init, rotate, the
- * pipeline's preparation, restore, gc's copies.
+ * (docs/PERFORMANCE.md). So every write into a new file's pages goes
+ * through writeAt or writeZeros: segments made by init, rotate, the
+ * pipeline and recover, and the copies of restore, archive, gc and quarantine.
  */
 export const WRITE_CHUNK = 64 * 1024
 
