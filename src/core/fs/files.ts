@@ -145,16 +145,12 @@ export function createTempFor(target: string, options: CreateFileOptions, size: 
 /**
  * Moves a prepared temporary, its header already written and synced by the
  * caller, to `target`, which must be absent: the end state of
- * createFileAtomic, without writing the zeros now. The fd stays the caller's;
- * the temporary is gone whatever happens.
+ * createFileAtomic, without writing the zeros now. The fd stays the caller's,
+ * and so does removing the temporary when this throws
+ * (WalSegment.installPrepared).
  */
 export function placePrepared(prepared: TempFile, target: string): void {
-  try {
-    if (checkRegularOrAbsent(target, 'create')) throw new WalError(ExitCode.CANT_CREATE, 'cannot create: file already exists', {file: target})
-  } catch (error) {
-    removeQuietly(prepared.temp)
-    throw error
-  }
+  if (checkRegularOrAbsent(target, 'create')) throw new WalError(ExitCode.CANT_CREATE, 'cannot create: file already exists', {file: target})
   moveIntoPlace(prepared.temp, target, false)
 }
 

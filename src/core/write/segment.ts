@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import {mmap} from './mmap.js'
 import {crc32View} from '../format/crc.js'
 import {CorruptionError, ExitCode, fsError, WalError} from '../errors.js'
-import {createFileAtomic, CreateFileOptions, placePrepared, readAt, removeQuietly, TempFile, WRITE_CHUNK} from '../fs/files.js'
+import {createFileAtomic, CreateFileOptions, placePrepared, readAt, removeQuietly, TempFile, writeAt} from '../fs/files.js'
 import {
   encodeHeader, FIRST_RECORD_OFFSET, MAX_SEGMENT_SIZE, maxPayloadSize, MIN_SEGMENT_SIZE, nowMicros,
   RECORD_HEADER_SIZE, SegmentHeader,
@@ -77,7 +77,7 @@ function allocateHoles(fd: number, file: string, id: number, size: number): void
     for (let pos = 0; pos < size; ) {
       const n = readAt(fd, pos, Math.min(chunk.length, size - pos), chunk).length
       if (n === 0) break
-      // Runs of all-zero pages, each written back as zeros in one call.
+      // Runs of all-zero pages, each written back as zeros.
       let run = -1
       for (let at = 0; at < n + PAGE; at += PAGE) {
         const to = Math.min(n, at + PAGE)
@@ -85,7 +85,7 @@ function allocateHoles(fd: number, file: string, id: number, size: number): void
         if (zero && run < 0) run = at
         if (!zero && run >= 0) {
           const end = Math.min(n, at)
-          for (let done = run; done < end; ) done += fs.writeSync(fd, zeros, 0, Math.min(WRITE_CHUNK, end - done), pos + done)
+          writeAt(fd, zeros.subarray(0, end - run), pos + run)
           run = -1
         }
       }
