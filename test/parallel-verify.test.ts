@@ -10,7 +10,7 @@ import {WalManager} from '../src/core/write/manager.js'
 import {mergeScans} from '../src/core/read/parallel-verify.js'
 import {scanWal} from '../src/core/read/scan.js'
 import {verifyWal} from '../src/core/read/verify.js'
-import {BIN, walctl} from './helpers/cli.js'
+import {walctl} from './helpers/cli.js'
 import {tempDir} from './helpers/fixtures.js'
 
 function bigWal(): string {
@@ -114,15 +114,15 @@ test('cleanOnly shares leave each damaged segment to a last scan, and all of it 
 })
 
 /** Peak RSS in MiB of `walctl ...args` (the whole process: every thread), and what it printed. */
-function peakRss(args: string[]): {mib: number; stdout: string; code: number | null} {
+function peakRss(args: string[]): {mib: number; stdout: string; code: number} {
   const probe = path.join(tempDir('walctl-rss-'), 'rss.cjs')
   const out = `${probe}.txt`
   fs.writeFileSync(probe, `
     const {isMainThread} = require('node:worker_threads')
     if (isMainThread) process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, String(process.resourceUsage().maxRSS)))
   `)
-  const r = spawnSync(process.execPath, ['--require', probe, BIN, ...args], {env: {...process.env, NO_COLOR: '1'}, maxBuffer: 1 << 26})
-  return {mib: Number(fs.readFileSync(out, 'utf8')) / 1024, stdout: r.stdout.toString(), code: r.status}
+  const r = walctl(args, {preload: probe})
+  return {mib: Number(fs.readFileSync(out, 'utf8')) / 1024, stdout: r.stdout, code: r.code}
 }
 
 // Issue 13: verify's memory is bounded whatever the threads. A segment with damage is scanned through a

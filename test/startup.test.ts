@@ -143,8 +143,8 @@ test('a command loads no other module of walctl or oclif, and the mmap binding w
   const probe = path.join(tempDir('walctl-probe-'), 'probe.cjs')
   const out = `${probe}.json`
   fs.writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))))\n`)
-  const r = spawnSync(process.execPath, ['--require', probe, BIN, 'append', wal, 'x'], {env: {...process.env, NO_COLOR: '1'}})
-  t.is(r.status, 0, r.stderr.toString())
+  const r = walctl(['append', wal, 'x'], {preload: probe})
+  t.is(r.code, 0, r.stderr)
   const loaded = (JSON.parse(fs.readFileSync(out, 'utf8')) as string[]).filter((f) => f !== probe)
   const mine = loaded.filter((f) => f.startsWith(ROOT + path.sep) && !f.includes(`${path.sep}node_modules${path.sep}`)).map((f) => path.relative(ROOT, f)).sort()
   t.deepEqual(mine, ['bin/bundle.cjs', 'dist/bundle/main.cjs'])
@@ -170,8 +170,8 @@ test('the commands a user types most never collate: the first localeCompare load
   const commands = [['verify', wal], ['append', wal, 'x'], ['dump', wal, '--limit', '1'], ['--help'], ['verify', '--help']]
   for (const args of commands) {
     fs.rmSync(out, {force: true})
-    const r = spawnSync(process.execPath, ['--require', probe, BIN, ...args], {env: {...process.env, NO_COLOR: '1'}})
-    t.is(r.status, 0, `${args.join(' ')}: ${r.stderr.toString()}`)
+    const r = walctl(args, {preload: probe})
+    t.is(r.code, 0, `${args.join(' ')}: ${r.stderr}`)
     t.false(fs.existsSync(out), `walctl ${args.join(' ')} collated: ${fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : ''}`)
   }
 })
@@ -184,8 +184,8 @@ test('readers and help leave node:crypto unloaded (some 2.5 ms of a start): arch
   const out = `${probe}.json`
   fs.writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList)))\n`)
   const loads = (args: string[]): string[] => {
-    const r = spawnSync(process.execPath, ['--require', probe, BIN, ...args], {env: {...process.env, NO_COLOR: '1'}})
-    t.is(r.status, 0, `${args.join(' ')}: ${r.stderr.toString()}`)
+    const r = walctl(args, {preload: probe})
+    t.is(r.code, 0, `${args.join(' ')}: ${r.stderr}`)
     return JSON.parse(fs.readFileSync(out, 'utf8')) as string[]
   }
   for (const args of [['verify', wal], ['dump', wal, '--limit', '1'], ['--help'], ['verify', '--help']]) {

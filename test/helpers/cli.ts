@@ -21,6 +21,8 @@ export interface CliOptions {
   timeoutMs?: number
   /** Run the child as this user (only when the tests run as root). */
   uid?: number
+  /** A script node loads before walctl (--require): a probe that watches the process from inside. */
+  preload?: string
 }
 
 function clean(env?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -32,7 +34,7 @@ function clean(env?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /** Runs `walctl ...args` synchronously. */
 export function walctl(args: string[], options: CliOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  const r = spawnSync(process.execPath, [...(options.preload ? ['--require', options.preload] : []), BIN, ...args], {
     input: options.input,
     env: clean(options.env),
     cwd: options.cwd,
